@@ -1,0 +1,40 @@
+"""What the API process holds in memory: the database and the active venue's engines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from lakeguard.config import Settings
+from lakeguard.venue.checks import build_network
+from lakeguard.venue.loader import Scenario
+from lakeguard.venue.network import TravelNetwork
+from lakeguard.venue.service import get_scenario
+from lakeguard.venue.summary import venue_summary
+
+
+@dataclass(frozen=True)
+class ActiveVenue:
+    """A stored venue with its travel network, built once when the server starts."""
+
+    scenario: Scenario
+    network: TravelNetwork
+    summary: dict[str, Any]
+
+    @classmethod
+    def from_database(cls, factory: sessionmaker[Session]) -> ActiveVenue:
+        with factory() as session:
+            scenario = get_scenario(session)
+        network = build_network(scenario.network, scenario.config, scenario.areas)
+        return cls(scenario, network, venue_summary(scenario, network))
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    venue: ActiveVenue | None = None

@@ -1,0 +1,66 @@
+"""Settings: one object, read from the environment (prefix ``LAKEGUARD_``) and ``.env``."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me-lakeguard-development-key"
+
+BUNDLED_SCENARIOS = resources.files("lakeguard") / "scenarios"
+
+
+def bundled_scenario(name: str = "westlake") -> Path:
+    """Path of a scenario shipped inside the package."""
+    return Path(str(BUNDLED_SCENARIOS / name))
+
+
+class Settings(BaseSettings):
+    """Everything LakeGuard reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LAKEGUARD_", env_file=".env", extra="forbid", frozen=True
+    )
+
+    environment: Literal["development", "production"] = Field(
+        "development", description="In production, default secrets are refused."
+    )
+    data_dir: Path = Field(Path("data"), description="Where embedded data (SQLite file) lives.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; defaults to a SQLite file in the data directory. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db",
+    )
+    bus_url: str = Field(
+        "memory://", description="Event bus: memory:// (in-process) or nats://host:4222"
+    )
+    scenario_path: Path = Field(
+        default_factory=bundled_scenario, description="Scenario folder loaded by default."
+    )
+    host: str = Field("127.0.0.1", description="Address the API server binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the API server binds to.")
+    secret_key: str = Field(
+        DEFAULT_SECRET_KEY, min_length=16, description="Signs sessions and tokens."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "LAKEGUARD_SECRET_KEY is at its development default; "
+                "set a random secret before running in production"
+            )
+        if not self.bus_url.startswith(("memory://", "nats://")):
+            raise ValueError(f"bus_url must start with memory:// or nats://, got {self.bus_url!r}")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to ``<data_dir>/lakeguard.sqlite3``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'lakeguard.sqlite3').resolve()}"

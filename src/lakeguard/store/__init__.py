@@ -1,0 +1,1 @@
+"""Storage shared by every domain: the declarative base, sessions and migrations."""

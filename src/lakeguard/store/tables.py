@@ -1,0 +1,8 @@
+"""Every domain's tables, imported in one place so migrations see the whole schema."""
+
+from lakeguard.store.base import Base
+from lakeguard.venue import models as venue_models
+
+metadata = Base.metadata
+
+__all__ = ["metadata", "venue_models"]

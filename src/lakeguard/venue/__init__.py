@@ -1,0 +1,1 @@
+"""The place: areas, stations, posts, sensors and the path network of one scenario."""

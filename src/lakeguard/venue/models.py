@@ -1,0 +1,84 @@
+"""Venue tables. Geometry is GeoJSON in a JSON column, so SQLite and PostgreSQL share a schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lakeguard.store.base import Base
+
+
+class VenueRow(Base):
+    __tablename__ = "venues"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[dict[str, Any]]
+    timezone: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(default="")
+    config: Mapped[dict[str, Any]]  # the whole venue.toml, validated
+    source: Mapped[str] = mapped_column(default="")
+    loaded_at: Mapped[datetime]
+
+
+class _VenueFeature:
+    """Columns every venue feature table shares."""
+
+    venue_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int]  # order in the source file, so a stored scenario reads back the same
+    properties: Mapped[dict[str, Any]]  # every field as given, for a faithful round trip
+    geometry: Mapped[dict[str, Any]]
+
+
+class StationRow(_VenueFeature, Base):
+    __tablename__ = "stations"
+
+    name: Mapped[dict[str, Any]]
+
+
+class AreaRow(_VenueFeature, Base):
+    __tablename__ = "areas"
+    __table_args__ = (
+        ForeignKeyConstraint(["venue_id", "station_id"], ["stations.venue_id", "stations.id"]),
+    )
+
+    name: Mapped[dict[str, Any]]
+    domain: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    station_id: Mapped[str] = mapped_column(String(64))
+    usable_m2: Mapped[float]
+    capacity: Mapped[int | None]
+
+
+class PostRow(_VenueFeature, Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        ForeignKeyConstraint(["venue_id", "station_id"], ["stations.venue_id", "stations.id"]),
+    )
+
+    name: Mapped[dict[str, Any]]
+    kind: Mapped[str] = mapped_column(String(16))
+    domain: Mapped[str] = mapped_column(String(16))
+    station_id: Mapped[str] = mapped_column(String(64))
+
+
+class SensorRow(_VenueFeature, Base):
+    __tablename__ = "sensors"
+    __table_args__ = (
+        ForeignKeyConstraint(["venue_id", "area_id"], ["areas.venue_id", "areas.id"]),
+    )
+
+    name: Mapped[dict[str, Any]]
+    kind: Mapped[str] = mapped_column(String(16))
+    area_id: Mapped[str] = mapped_column(String(64))
+
+
+class NetworkLineRow(_VenueFeature, Base):
+    __tablename__ = "network_lines"
+
+    modes: Mapped[list[str]] = mapped_column(JSON)

@@ -1,0 +1,158 @@
+"""Who can get where, how fast: the fastest units to a location and isochrone coverage.
+
+Both are pure functions over a :class:`TravelNetwork`; dispatch and the coverage report call
+them with the current unit positions and crowd densities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from lakeguard.venue.geometry import FloatArray
+from lakeguard.venue.network import IntArray, Snaps, TravelNetwork
+from lakeguard.venue.schema import Mode
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Unit positions snapped once, so that each dispatch query only snaps the incident."""
+
+    ids: tuple[str, ...]
+    modes: tuple[Mode, ...]
+    xy: FloatArray
+    snaps: Mapping[Mode, tuple[IntArray, Snaps]]  # per network mode: unit indices, snaps
+
+    @classmethod
+    def place(
+        cls,
+        network: TravelNetwork,
+        ids: Sequence[str],
+        lonlat: npt.ArrayLike,
+        modes: Sequence[Mode],
+    ) -> Fleet:
+        """Snap units at lon/lat positions, each onto its own mode's network."""
+        if len(ids) != len(modes):
+            raise ValueError("one mode per unit is required")
+        xy = network.to_xy(lonlat) if len(ids) else np.empty((0, 2))
+        mode_arr = np.array([m.value for m in modes])
+        snaps: dict[Mode, tuple[IntArray, Snaps]] = {}
+        for mode in {m for m in modes if m != Mode.DRONE}:
+            members = np.flatnonzero(mode_arr == mode.value)
+            snaps[mode] = (members, network.snap_xy(xy[members], mode))
+        return cls(tuple(ids), tuple(modes), xy, snaps)
+
+
+@dataclass(frozen=True)
+class RankedUnit:
+    """One unit's estimated time to a location."""
+
+    unit_id: str
+    mode: Mode
+    seconds: float
+    straight_m: float  # straight-line distance, for the dispatcher's sense of scale
+
+
+def fastest_units(
+    network: TravelNetwork,
+    fleet: Fleet,
+    lonlat: tuple[float, float],
+    k: int = 5,
+    *,
+    densities: Mapping[str, float] | None = None,
+) -> list[RankedUnit]:
+    """The ``k`` units that reach a location soonest, ranked over every unit of every mode.
+
+    One shortest-path pass per mode, run outwards from the location (the network is
+    undirected, so time from the location equals time to it).
+    """
+    target_xy = network.to_xy([lonlat])
+    seconds = np.full(len(fleet.ids), np.inf)
+    for mode, (members, unit_snaps) in fleet.snaps.items():
+        target = network.snap_xy(target_xy, mode)
+        node_times = network.times_from([target], densities=densities)
+        seconds[members] = network.times_at(node_times, unit_snaps, densities, [target])[0]
+    straight = np.hypot(*(fleet.xy - target_xy[0]).T) if len(fleet.ids) else np.empty(0)
+    drones = np.array([m == Mode.DRONE for m in fleet.modes], dtype=bool)
+    speeds = network.speeds
+    seconds[drones] = speeds.drone_launch_s + straight[drones] / speeds.drone
+    k = min(k, len(seconds))
+    if k <= 0:
+        return []
+    best = np.argpartition(seconds, k - 1)[:k]
+    best = best[np.argsort(seconds[best], kind="stable")]
+    return [
+        RankedUnit(fleet.ids[i], fleet.modes[i], float(seconds[i]), float(straight[i]))
+        for i in best
+        if np.isfinite(seconds[i])
+    ]
+
+
+@dataclass(frozen=True)
+class AreaCoverage:
+    """The share of an area reachable within a time from a set of posts."""
+
+    area_id: str
+    share: float
+    samples: int
+
+
+def area_samples_xy(
+    area_xy: BaseGeometry, target: int = 400, min_spacing_m: float = 2.0
+) -> FloatArray:
+    """A regular grid of points inside a projected polygon, about ``target`` of them."""
+    minx, miny, maxx, maxy = area_xy.bounds
+    spacing = max(min_spacing_m, float(np.sqrt(area_xy.area / target)))
+    xs = np.arange(minx + spacing / 2, maxx, spacing)
+    ys = np.arange(miny + spacing / 2, maxy, spacing)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    inside = shapely.contains_xy(area_xy, grid[:, 0], grid[:, 1])
+    if not inside.any():
+        centroid = area_xy.representative_point()
+        return np.array([[centroid.x, centroid.y]])
+    return grid[inside]
+
+
+def coverage_within(
+    network: TravelNetwork,
+    origins_lonlat: npt.ArrayLike,
+    seconds: float,
+    areas: Mapping[str, BaseGeometry],
+    *,
+    mode: Mode = Mode.WALK,
+    densities: Mapping[str, float] | None = None,
+) -> list[AreaCoverage]:
+    """For each area (lon/lat polygon), the share of it reachable within ``seconds``.
+
+    The area is sampled on a regular grid; a sample counts as covered when the fastest
+    origin reaches it (along the network, then on foot from the nearest path) in time.
+    """
+    origins = network.snap(origins_lonlat, mode)
+    node_times = network.times_from([origins], densities=densities, limit=seconds)
+    result = []
+    for area_id, polygon in areas.items():
+        samples = area_samples_xy(network.projection.geometry_to_xy(polygon))
+        targets = network.snap_xy(samples, mode)
+        reach = network.times_at(node_times, targets, densities, [origins])[0]
+        result.append(AreaCoverage(area_id, float(np.mean(reach <= seconds)), len(samples)))
+    return result
+
+
+def reachable_nodes(
+    network: TravelNetwork,
+    origins_lonlat: npt.ArrayLike,
+    seconds: float,
+    *,
+    mode: Mode = Mode.WALK,
+    densities: Mapping[str, float] | None = None,
+) -> npt.NDArray[np.bool_]:
+    """The isochrone as a node mask: nodes reachable from any origin within ``seconds``."""
+    origins = network.snap(origins_lonlat, mode)
+    times = network.times_from([origins], densities=densities, limit=seconds)[0]
+    return np.asarray(times <= seconds)

@@ -1,0 +1,64 @@
+"""Venue endpoints: the summary, the layers for maps, coverage and travel times."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from lakeguard.api.deps import CurrentVenue
+from lakeguard.api.problems import ProblemError
+from lakeguard.venue.coverage import hotspot_coverage
+from lakeguard.venue.schema import LAYERS, Mode
+
+router = APIRouter(prefix="/api/v1/venue", tags=["venue"])
+
+Layer = Literal["areas", "stations", "posts", "sensors", "network"]
+
+
+@router.get("", summary="The active venue at a glance")
+def read_venue(venue: CurrentVenue) -> dict[str, Any]:
+    return venue.summary
+
+
+@router.get("/layers/{layer}", summary="One scenario layer as GeoJSON")
+def read_layer(venue: CurrentVenue, layer: Layer) -> dict[str, Any]:
+    name = f"{layer}.geojson"
+    assert name in LAYERS
+    return venue.scenario.feature_collection(name)
+
+
+@router.get("/coverage", summary="Share of each hotspot the posts reach in time")
+def read_coverage(
+    venue: CurrentVenue,
+    seconds: Annotated[float, Query(gt=0, le=3600)] = 60,
+    mode: Literal["walk", "vehicle", "boat"] = "walk",
+) -> list[dict[str, Any]]:
+    found = hotspot_coverage(venue.scenario, venue.network, seconds, mode=Mode(mode))
+    return [asdict(c) for c in found]
+
+
+def _lonlat(text: str, name: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ProblemError(422, "Invalid location", f"{name}: expected 'lon,lat', got {text!r}")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ProblemError(422, "Invalid location", f"{name}: {text!r} is outside WGS84 ranges")
+    return lon, lat
+
+
+@router.get("/travel-time", summary="Seconds from one location to another")
+def read_travel_time(
+    venue: CurrentVenue,
+    origin: Annotated[str, Query(alias="from", description="lon,lat")],
+    destination: Annotated[str, Query(alias="to", description="lon,lat")],
+    mode: Literal["walk", "vehicle", "boat", "drone"] = "walk",
+) -> dict[str, Any]:
+    start, end = _lonlat(origin, "from"), _lonlat(destination, "to")
+    travel_mode = Mode(mode)
+    if travel_mode != Mode.DRONE and not venue.network.has_mode(travel_mode):
+        raise ProblemError(422, "Mode not available", f"the venue has no {mode} network")
+    seconds = float(venue.network.travel_times([start], [end], travel_mode)[0, 0])
+    return {"mode": mode, "seconds": seconds if seconds != float("inf") else None}
