@@ -21,8 +21,8 @@ venue_app = typer.Typer(help="Scenarios: check, load, show and measure a venue."
 app.add_typer(db_app, name="db")
 app.add_typer(venue_app, name="venue")
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 PathArg = Annotated[
     Path | None,
