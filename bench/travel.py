@@ -61,7 +61,12 @@ class NetworkxBaseline:
         walk = np.flatnonzero(net.edge_modes[:, NETWORK_MODES.index(Mode.WALK)])
         self.graph = nx.Graph()
         self.graph.add_weighted_edges_from(
-            zip(net.edge_u[walk].tolist(), net.edge_v[walk].tolist(), self.cost[walk].tolist(), strict=True)
+            zip(
+                net.edge_u[walk].tolist(),
+                net.edge_v[walk].tolist(),
+                self.cost[walk].tolist(),
+                strict=True,
+            )
         )
         self.members, self.units = fleet.snaps[Mode.WALK]
         self.ids = fleet.ids
@@ -87,7 +92,9 @@ class NetworkxBaseline:
         via_v = node_times[net.edge_v[units.edge]] + (1 - units.fraction) * uw
         times = np.minimum(via_u, via_v) + units.distance_m / walk_speed
         same = units.edge == e
-        along = np.abs(units.fraction[same] - f) * w + (units.distance_m[same] + access) / walk_speed
+        along = (
+            np.abs(units.fraction[same] - f) * w + (units.distance_m[same] + access) / walk_speed
+        )
         times[same] = np.minimum(times[same], along)
         best = np.argsort(times, kind="stable")[:k]
         return [(self.ids[self.members[i]], float(times[i])) for i in best if np.isfinite(times[i])]
@@ -101,10 +108,14 @@ def same_answer(ours: list[RankedUnit], theirs: list[tuple[str, float]]) -> bool
     """Equal times rank for rank (ids may differ only where two units tie)."""
     if len(ours) != len(theirs):
         return False
-    return all(abs(a.seconds - b[1]) <= 1e-6 * max(1.0, b[1]) for a, b in zip(ours, theirs, strict=True))
+    return all(
+        abs(a.seconds - b[1]) <= 1e-6 * max(1.0, b[1]) for a, b in zip(ours, theirs, strict=True)
+    )
 
 
-def run(scenario_path: Path, units: int, queries: int, baseline_queries: int, seed: int) -> dict[str, Any]:
+def run(
+    scenario_path: Path, units: int, queries: int, baseline_queries: int, seed: int
+) -> dict[str, Any]:
     console = Console(stderr=True)
     scenario = load_scenario(scenario_path)
     started = time.perf_counter()
@@ -166,7 +177,9 @@ def main() -> None:
     parser.add_argument("--baseline-queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    result = run(args.scenario, args.units, args.queries, min(args.baseline_queries, args.queries), args.seed)
+    result = run(
+        args.scenario, args.units, args.queries, min(args.baseline_queries, args.queries), args.seed
+    )
 
     table = Table(title=f"{K} fastest of {args.units} walking units, {result['nodes']:,} nodes")
     for column in ("", "p50 ms", "p90 ms", "p99 ms", "queries"):

@@ -53,7 +53,12 @@ def test_upgrade_load_show(tiny_folder: Path) -> None:
     assert show.exit_code == 0, show.output
     summary = json.loads(show.stdout)
     assert summary["id"] == "tinypark"
-    assert (summary["points"], summary["segments"], summary["areas"], summary["hotspots"]) == (1, 3, 3, 1)
+    assert (summary["points"], summary["segments"], summary["areas"], summary["hotspots"]) == (
+        1,
+        3,
+        3,
+        1,
+    )
     assert summary["domains"] == ["air", "land", "water"]
     assert summary["capacity_total"] == 560 + 1000
     assert summary["network_nodes"] > 0 and summary["network_edges"] > 0
@@ -63,7 +68,9 @@ def test_upgrade_load_show(tiny_folder: Path) -> None:
 
 
 def test_coverage_prints_each_hotspot(tiny_folder: Path) -> None:
-    result = runner.invoke(app, ["venue", "coverage", "--seconds", "60", "--path", str(tiny_folder), "--json"])
+    result = runner.invoke(
+        app, ["venue", "coverage", "--seconds", "60", "--path", str(tiny_folder), "--json"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["seconds"] == 60

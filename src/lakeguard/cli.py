@@ -26,7 +26,9 @@ err = Console(stderr=True, soft_wrap=True)
 
 PathArg = Annotated[
     Path | None,
-    typer.Argument(help="Scenario folder (default: LAKEGUARD_SCENARIO_PATH, the bundled West Lake)"),
+    typer.Argument(
+        help="Scenario folder (default: LAKEGUARD_SCENARIO_PATH, the bundled West Lake)"
+    ),
 ]
 
 
@@ -118,7 +120,9 @@ def venue_load(path: PathArg = None) -> None:
         raise _fail("the database schema is not up to date; run `lakeguard db upgrade`")
     with transaction(make_sessionmaker(engine)) as session:
         store_scenario(session, scenario=scenario, now=datetime.now(UTC))
-    console.print(f"[green]✓[/green] loaded venue [bold]{scenario.id}[/bold] from {scenario.source}")
+    console.print(
+        f"[green]✓[/green] loaded venue [bold]{scenario.id}[/bold] from {scenario.source}"
+    )
 
 
 @venue_app.command("show")
@@ -165,7 +169,9 @@ def venue_coverage(
     found = hotspot_coverage(scenario, network, seconds, mode=mode)
     if as_json:
         rows = [{"area": c.area_id, "share": round(c.share, 4)} for c in found]
-        sys.stdout.write(json.dumps({"seconds": seconds, "mode": mode.value, "hotspots": rows}) + "\n")
+        sys.stdout.write(
+            json.dumps({"seconds": seconds, "mode": mode.value, "hotspots": rows}) + "\n"
+        )
         return
     table = Table(title=f"Hotspot area reached within {seconds:g} s ({mode.value})")
     for column in ("hotspot", "名称", "capacity", "share reached"):

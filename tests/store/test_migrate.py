@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from lakeguard.store.migrate import current_revision, downgrade, head_revision, is_up_to_date, upgrade
+from lakeguard.store.migrate import (
+    current_revision,
+    downgrade,
+    head_revision,
+    is_up_to_date,
+    upgrade,
+)
 from lakeguard.store.session import make_engine
 from lakeguard.store.tables import metadata
 

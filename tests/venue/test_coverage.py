@@ -36,7 +36,9 @@ def test_share_of_the_avenue_reached_from_corner_a(
     assert found.samples > 300
 
 
-def test_nothing_is_reached_in_no_time_and_all_in_long(tiny: Scenario, tiny_network: TravelNetwork) -> None:
+def test_nothing_is_reached_in_no_time_and_all_in_long(
+    tiny: Scenario, tiny_network: TravelNetwork
+) -> None:
     avenue = next(a for a in tiny.areas if a.id == "avenue")
     [none] = coverage_within(tiny_network, [lonlat((-50, -50))], 1.0, {"avenue": avenue.shape})
     [all_] = coverage_within(tiny_network, [lonlat(A)], 600.0, {"avenue": avenue.shape})

@@ -134,11 +134,17 @@ def test_a_broken_scenario_names_file_feature_field_and_reason(
     file: str, feature_id: str, field: str, reason: str,
 ) -> None:  # fmt: skip
     problems = broken(tmp_path, tiny_files, change)
-    matching = [p for p in problems if p.file == file and p.feature_id == feature_id and p.field == field]
-    assert matching, f"no problem for {file} {feature_id} {field}; got: {[str(p) for p in problems]}"
+    matching = [
+        p for p in problems if p.file == file and p.feature_id == feature_id and p.field == field
+    ]
+    assert matching, (
+        f"no problem for {file} {feature_id} {field}; got: {[str(p) for p in problems]}"
+    )
     assert any(reason in p.message for p in matching), [str(p) for p in matching]
     # The last feature with the id: for a duplicate, that is the one reported.
-    index = max(i for i, f in enumerate(tiny_files[file]["features"]) if f["properties"]["id"] == feature_id)
+    index = max(
+        i for i, f in enumerate(tiny_files[file]["features"]) if f["properties"]["id"] == feature_id
+    )
     assert any(p.index == index for p in matching)
     assert str(matching[0]).startswith(f"{file}: feature {index} ({feature_id}): {field}: ")
 
@@ -166,7 +172,9 @@ def test_missing_and_unreadable_files(tmp_path: Path, tiny_files: dict[str, Any]
 
 def test_bad_venue_settings(tmp_path: Path, tiny_files: dict[str, Any]) -> None:
     tiny_files["venue.toml"] = (
-        tiny_files["venue.toml"].replace("Asia/Shanghai", "Asia/Hangzhou").replace("walk = 1.34", "walk = -1")
+        tiny_files["venue.toml"]
+        .replace("Asia/Shanghai", "Asia/Hangzhou")
+        .replace("walk = 1.34", "walk = -1")
     )
     problems = broken(tmp_path, tiny_files, lambda files: None)
     fields = {p.field: p.message for p in problems if p.file == "venue.toml"}
@@ -182,7 +190,9 @@ def test_not_a_folder(tmp_path: Path) -> None:
 def test_an_island_needs_a_pier(tmp_path: Path, tiny_files: dict[str, Any]) -> None:
     def no_boat(files: dict[str, Any]) -> None:
         lanes = files["network.geojson"]["features"]
-        files["network.geojson"]["features"] = [f for f in lanes if f["properties"]["id"] != "boat-cf"]
+        files["network.geojson"]["features"] = [
+            f for f in lanes if f["properties"]["id"] != "boat-cf"
+        ]
         files["posts.geojson"]["features"] = [
             f for f in files["posts.geojson"]["features"] if f["properties"]["domain"] != "water"
         ]

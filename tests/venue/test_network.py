@@ -11,7 +11,7 @@ from lakeguard.venue.network import TravelNetwork
 from lakeguard.venue.reach import Fleet, fastest_units
 from lakeguard.venue.schema import Mode
 from lakeguard.venue.speed import weidmann_speed
-from tests.factories import A, B, C, D, DIAGONAL_M, E, F, G, lonlat
+from tests.factories import DIAGONAL_M, A, B, C, D, E, F, G, lonlat
 
 WALK, CAR, BOAT = 1.34, 8.3, 5.0
 
@@ -24,7 +24,9 @@ def seconds(net: TravelNetwork, start: tuple[float, float], end: tuple[float, fl
 def test_lines_are_cut_into_pieces_no_longer_than_densify(tiny_network: TravelNetwork) -> None:
     assert tiny_network.edge_length.max() <= 25.0 + 1e-6
     # 200 m sides make 8 pieces each; the 141.4 m halves of the diagonal make 6 each.
-    assert tiny_network.length_m(Mode.WALK) == pytest.approx(800 + DIAGONAL_M + 50 + 50 + math.hypot(50, 50), rel=1e-4)
+    assert tiny_network.length_m(Mode.WALK) == pytest.approx(
+        800 + DIAGONAL_M + 50 + 50 + math.hypot(50, 50), rel=1e-4
+    )
 
 
 def test_walk_takes_the_diagonal(tiny_network: TravelNetwork) -> None:
@@ -64,7 +66,9 @@ def test_a_point_mid_edge_is_timed_along_the_edge(tiny_network: TravelNetwork) -
 
 def test_many_to_many_matrix_matches_single_queries(tiny_network: TravelNetwork) -> None:
     points = [A, B, C, D, E, (37, 0), (0, 123)]
-    matrix = tiny_network.travel_times([lonlat(p) for p in points], [lonlat(p) for p in points], Mode.WALK)
+    matrix = tiny_network.travel_times(
+        [lonlat(p) for p in points], [lonlat(p) for p in points], Mode.WALK
+    )
     for i, p in enumerate(points):
         for j, q in enumerate(points):
             assert matrix[i, j] == pytest.approx(seconds(tiny_network, p, q), rel=1e-9)
@@ -78,7 +82,9 @@ def test_a_crowd_on_the_avenue_sends_walkers_round_the_square(tiny_network: Trav
     dense = seconds(tiny_network, A, C, densities={"avenue": 2.0})
     assert dense == pytest.approx(400 / WALK, rel=1e-4)  # the diagonal now takes 466 s
     # Roads are not slowed by walkers' density.
-    assert seconds(tiny_network, A, C, Mode.VEHICLE, densities={"avenue": 5.0}) == pytest.approx(400 / CAR, rel=1e-4)
+    assert seconds(tiny_network, A, C, Mode.VEHICLE, densities={"avenue": 5.0}) == pytest.approx(
+        400 / CAR, rel=1e-4
+    )
 
 
 def test_snapping_reports_the_distance(tiny_network: TravelNetwork) -> None:

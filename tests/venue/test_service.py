@@ -49,7 +49,9 @@ def test_loading_again_replaces_the_venue(
         assert session.scalar(select(func.count()).select_from(VenueRow)) == 1
 
 
-def test_a_failed_load_leaves_the_previous_venue_untouched(db_engine: Engine, tiny: Scenario) -> None:
+def test_a_failed_load_leaves_the_previous_venue_untouched(
+    db_engine: Engine, tiny: Scenario
+) -> None:
     sessions = make_sessionmaker(db_engine)
     with transaction(sessions) as session:
         store_scenario(session, scenario=tiny, now=NOW)

@@ -12,9 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(
-    status: int, title: str, detail: str | None = None, **extra: Any
-) -> JSONResponse:
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
     """A problem-details response."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
@@ -45,8 +43,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
         fields = ", ".join(e["field"] for e in errors)
         return problem(422, "Invalid request", f"invalid fields: {fields}", errors=errors)

@@ -35,11 +35,11 @@ class LocalProjection:
 
     def to_xy(self, lon: FloatArray | float, lat: FloatArray | float) -> tuple[Any, Any]:
         """Project longitudes and latitudes (scalars or arrays) to x, y metres."""
-        return self._forward.transform(lon, lat)  # type: ignore[no-any-return]
+        return self._forward.transform(lon, lat)
 
     def to_lonlat(self, x: FloatArray | float, y: FloatArray | float) -> tuple[Any, Any]:
         """Inverse of :meth:`to_xy`."""
-        return self._inverse.transform(x, y)  # type: ignore[no-any-return]
+        return self._inverse.transform(x, y)
 
     def geometry_to_xy(self, geom: BaseGeometry) -> BaseGeometry:
         """A shapely geometry in lon/lat, projected to metres."""

@@ -87,7 +87,7 @@ class TravelNetwork:
         self.edge_v = edge_v
         self.edge_modes = edge_modes
         self.edge_line = edge_line
-        self.edge_length = np.hypot(*(node_xy[edge_u] - node_xy[edge_v]).T)
+        self.edge_length: FloatArray = np.hypot(*(node_xy[edge_u] - node_xy[edge_v]).T)
         self.speeds = speeds
         self.area_ids = tuple(area_ids)
         self.area_shapes_xy = tuple(area_shapes_xy)
@@ -335,7 +335,7 @@ class TravelNetwork:
         if mode == Mode.DRONE:
             a, b = self.to_xy(origins), self.to_xy(destinations)
             dist = np.hypot(*(a[:, None, :] - b[None, :, :]).transpose(2, 0, 1))
-            return self.speeds.drone_launch_s + dist / self.speeds.drone
+            return np.asarray(self.speeds.drone_launch_s + dist / self.speeds.drone, np.float64)
         start, end = self.snap(origins, mode), self.snap(destinations, mode)
         sources = [_take(start, i) for i in range(len(start))]
         node_times = self.times_from(sources, densities=densities)

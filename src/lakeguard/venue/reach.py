@@ -116,7 +116,7 @@ def area_samples_xy(
     if not inside.any():
         centroid = area_xy.representative_point()
         return np.array([[centroid.x, centroid.y]])
-    return grid[inside]
+    return np.asarray(grid[inside], dtype=np.float64)
 
 
 def coverage_within(

@@ -91,7 +91,10 @@ def _row(venue_id: str, position: int, feature: Feature) -> Any:
             )
         case Sensor():
             return SensorRow(
-                **common, name=feature.name.model_dump(), kind=feature.kind.value, area_id=feature.area
+                **common,
+                name=feature.name.model_dump(),
+                kind=feature.kind.value,
+                area_id=feature.area,
             )
         case NetworkLine():
             return NetworkLineRow(**common, modes=[m.value for m in feature.modes])
@@ -133,4 +136,3 @@ def get_scenario(session: Session, *, venue_id: str | None = None) -> Scenario:
             ],
         }
     return parse_scenario(RawScenario(venue.config, layers, source=venue.source))
-

@@ -43,7 +43,8 @@ def _lonlat(text: str, name: str) -> tuple[float, float]:
     try:
         lon, lat = (float(v) for v in text.split(","))
     except ValueError:
-        raise ProblemError(422, "Invalid location", f"{name}: expected 'lon,lat', got {text!r}")
+        detail = f"{name}: expected 'lon,lat', got {text!r}"
+        raise ProblemError(422, "Invalid location", detail) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ProblemError(422, "Invalid location", f"{name}: {text!r} is outside WGS84 ranges")
     return lon, lat
