@@ -27,6 +27,7 @@ class Fleet:
     modes: tuple[Mode, ...]
     xy: FloatArray
     snaps: Mapping[Mode, tuple[IntArray, Snaps]]  # per network mode: unit indices, snaps
+    drones: IntArray  # indices of the units that fly
 
     @classmethod
     def place(
@@ -45,7 +46,8 @@ class Fleet:
         for mode in {m for m in modes if m != Mode.DRONE}:
             members = np.flatnonzero(mode_arr == mode.value)
             snaps[mode] = (members, network.snap_xy(xy[members], mode))
-        return cls(tuple(ids), tuple(modes), xy, snaps)
+        drones = np.flatnonzero(mode_arr == Mode.DRONE.value).astype(np.int64)
+        return cls(tuple(ids), tuple(modes), xy, snaps, drones)
 
 
 @dataclass(frozen=True)
@@ -68,19 +70,24 @@ def fastest_units(
 ) -> list[RankedUnit]:
     """The ``k`` units that reach a location soonest, ranked over every unit of every mode.
 
-    One shortest-path pass per mode, run outwards from the location (the network is
-    undirected, so time from the location equals time to it).
+    Exact: every unit is timed along the network, none is dropped by a straight-line filter.
+    One shortest-path pass per mode runs outwards from the location (the network is
+    undirected, so time from the location equals time to it) and stops at a time bound; if
+    fewer than ``k`` units of the mode lie within the bound the pass is run again unbounded,
+    so the bound only saves work, it never changes the answer.
     """
     target_xy = network.to_xy([lonlat])
+    straight = np.hypot(*(fleet.xy - target_xy[0]).T) if len(fleet.ids) else np.empty(0)
     seconds = np.full(len(fleet.ids), np.inf)
     for mode, (members, unit_snaps) in fleet.snaps.items():
         target = network.snap_xy(target_xy, mode)
-        node_times = network.times_from([target], densities=densities)
-        seconds[members] = network.times_at(node_times, unit_snaps, densities, [target])[0]
-    straight = np.hypot(*(fleet.xy - target_xy[0]).T) if len(fleet.ids) else np.empty(0)
-    drones = np.array([m == Mode.DRONE for m in fleet.modes], dtype=bool)
+        bound = search_bound(network, mode, straight[members], float(target.distance_m[0]), k)
+        times = _times_within(network, target, unit_snaps, densities, bound)
+        if np.count_nonzero(times <= bound) < min(k, len(members)):
+            times = _times_within(network, target, unit_snaps, densities, np.inf)
+        seconds[members] = times
     speeds = network.speeds
-    seconds[drones] = speeds.drone_launch_s + straight[drones] / speeds.drone
+    seconds[fleet.drones] = speeds.drone_launch_s + straight[fleet.drones] / speeds.drone
     k = min(k, len(seconds))
     if k <= 0:
         return []
@@ -91,6 +98,36 @@ def fastest_units(
         for i in best
         if np.isfinite(seconds[i])
     ]
+
+
+def search_bound(
+    network: TravelNetwork, mode: Mode, straight_m: FloatArray, access_m: float, k: int
+) -> float:
+    """A time within which the ``k`` nearest units of a mode are likely to be found.
+
+    Twice the k-th nearest straight-line distance at the mode's speed allows for detours;
+    the walk to and from the network and a minute of slack cover the rest. Only a guess:
+    a bound that finds too few units triggers an unbounded search.
+    """
+    if not len(straight_m):
+        return np.inf
+    kth = float(np.partition(straight_m, min(k, len(straight_m)) - 1)[min(k, len(straight_m)) - 1])
+    walk = network.speeds.walk
+    return 2.0 * kth / network.speeds.of(mode) + 2.0 * (access_m + kth) / walk + 60.0
+
+
+def _times_within(
+    network: TravelNetwork,
+    target: Snaps,
+    units: Snaps,
+    densities: Mapping[str, float] | None,
+    bound: float,
+) -> FloatArray:
+    """Each unit's time to the target, exact up to ``bound`` and inf beyond it."""
+    node_times = network.times_from([target], densities=densities, limit=bound)
+    times = network.times_at(node_times, units, densities, [target])[0]
+    times[times > bound] = np.inf
+    return times
 
 
 @dataclass(frozen=True)
