@@ -125,7 +125,7 @@ def _times_within(
 ) -> FloatArray:
     """Each unit's time to the target, exact up to ``bound`` and inf beyond it."""
     node_times = network.times_from([target], densities=densities, limit=bound)
-    times = network.times_at(node_times, units, densities, [target])[0]
+    times: FloatArray = network.times_at(node_times, units, densities, [target])[0]
     times[times > bound] = np.inf
     return times
 
