@@ -131,18 +131,26 @@ def test_pieces_and_islands(tiny_network: TravelNetwork) -> None:
 
 
 @pytest.mark.parametrize("density", [0.0, 3.0, 5.0])
-def test_fastest_units_equals_timing_every_unit(tiny_network: TravelNetwork, density: float) -> None:
+def test_fastest_units_equals_timing_every_unit(
+    tiny_network: TravelNetwork, density: float
+) -> None:
     """The bounded search never changes the answer: compare with the full travel-time matrix."""
     rng = np.random.default_rng(7)
     units = rng.uniform(-20, 220, size=(60, 2))
     modes = [Mode.WALK] * 40 + [Mode.VEHICLE] * 20
-    fleet = Fleet.place(tiny_network, [f"u{i}" for i in range(60)], [lonlat(p) for p in units], modes)
+    fleet = Fleet.place(
+        tiny_network, [f"u{i}" for i in range(60)], [lonlat(p) for p in units], modes
+    )
     densities = {"avenue": density}
     for place in rng.uniform(-10, 210, size=(25, 2)):
         target = lonlat(tuple(place))
         ranked = fastest_units(tiny_network, fleet, tuple(target), k=5, densities=densities)  # type: ignore[arg-type]
-        walk = tiny_network.travel_times([lonlat(p) for p in units[:40]], [target], Mode.WALK, densities=densities)[:, 0]
-        car = tiny_network.travel_times([lonlat(p) for p in units[40:]], [target], Mode.VEHICLE)[:, 0]
+        walk = tiny_network.travel_times(
+            [lonlat(p) for p in units[:40]], [target], Mode.WALK, densities=densities
+        )[:, 0]
+        car = tiny_network.travel_times([lonlat(p) for p in units[40:]], [target], Mode.VEHICLE)[
+            :, 0
+        ]
         expected = np.sort(np.concatenate([walk, car]))[:5]
         assert [r.seconds for r in ranked] == pytest.approx(expected, rel=1e-9)
 
@@ -152,7 +160,9 @@ def test_a_bound_that_finds_too_few_units_falls_back_to_a_full_search(
 ) -> None:
     import lakeguard.venue.reach as reach
 
-    fleet = Fleet.place(tiny_network, ["a", "b", "d"], [lonlat(A), lonlat(B), lonlat(D)], [Mode.WALK] * 3)
+    fleet = Fleet.place(
+        tiny_network, ["a", "b", "d"], [lonlat(A), lonlat(B), lonlat(D)], [Mode.WALK] * 3
+    )
     honest = fastest_units(tiny_network, fleet, tuple(lonlat(C)), k=3)  # type: ignore[arg-type]
     monkeypatch.setattr(reach, "search_bound", lambda *args: 1.0)
     rescued = fastest_units(tiny_network, fleet, tuple(lonlat(C)), k=3)  # type: ignore[arg-type]

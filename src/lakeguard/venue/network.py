@@ -13,6 +13,7 @@ pass in compiled code.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from lakeguard.venue.schema import NETWORK_MODES, Mode, Speeds
 from lakeguard.venue.speed import weidmann_speed
 
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 # Offsets of zero would be explicit zeros in the sparse matrix; keep them strictly positive.
 _EPSILON_S = 1e-9
 
@@ -94,6 +96,15 @@ class TravelNetwork:
         self.edge_area = self._locate_edges_in_areas()
         self._graphs = {mode: self._mode_structure(mode) for mode in NETWORK_MODES}
         self._trees = {mode: self._edge_tree(mode) for mode in NETWORK_MODES}
+        # Free-flow edge times per mode, and the CSR data built from them: most queries
+        # carry no crowd, and rebuilding these per query would cost more than the search.
+        self._free_seconds: dict[Mode, FloatArray] = {
+            m: self.edge_length / speeds.of(m) for m in NETWORK_MODES
+        }
+        self._free_data = {m: self._csr_data(m, self._free_seconds[m]) for m in NETWORK_MODES}
+        self._single_cache: dict[
+            tuple[Mode, tuple[tuple[str, float], ...]], _SingleSourceGraph
+        ] = {}
 
     # -- construction -------------------------------------------------------------------
 
@@ -152,16 +163,19 @@ class TravelNetwork:
         located[edge_idx[order]] = area_idx[order]
         return located
 
-    def _mode_structure(self, mode: Mode) -> tuple[IntArray, IntArray, IntArray]:
-        """CSR row pointers, column indices and edge index of each entry (both directions)."""
+    def _mode_structure(self, mode: Mode) -> tuple[Int32Array, Int32Array, IntArray]:
+        """CSR row pointers, column indices and edge index of each entry (both directions).
+
+        Row pointers and columns are int32, which scipy accepts without scanning them.
+        """
         edges = np.flatnonzero(self.edge_modes[:, NETWORK_MODES.index(mode)])
         rows = np.concatenate([self.edge_u[edges], self.edge_v[edges]])
         cols = np.concatenate([self.edge_v[edges], self.edge_u[edges]])
         refs = np.concatenate([edges, edges])
         order = np.lexsort((cols, rows))
         counts = np.bincount(rows, minlength=self.node_count)
-        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return indptr, cols[order].astype(np.int64), refs[order].astype(np.int64)
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        return indptr, cols[order].astype(np.int32), refs[order].astype(np.int64)
 
     def _edge_tree(self, mode: Mode) -> tuple[shapely.STRtree, IntArray] | None:
         edges = np.flatnonzero(self.edge_modes[:, NETWORK_MODES.index(mode)])
@@ -210,10 +224,14 @@ class TravelNetwork:
     def edge_seconds(self, mode: Mode, densities: Mapping[str, float] | None = None) -> FloatArray:
         """Seconds to traverse each edge; walking slows with the crowd in the edge's area."""
         if mode != Mode.WALK or not densities:
-            return self.edge_length / self.speeds.of(mode)
+            return self._free_seconds[mode]
         area_density = np.array([densities.get(a, 0.0) for a in self.area_ids] + [0.0])
         speed = weidmann_speed(area_density[self.edge_area], self.speeds.walk)
         return self.edge_length / speed
+
+    def _csr_data(self, mode: Mode, edge_cost: FloatArray) -> FloatArray:
+        refs = self._graphs[mode][2]
+        return np.maximum(edge_cost[refs], _EPSILON_S)
 
     def _weighted(self, mode: Mode, edge_cost: FloatArray) -> csr_matrix:
         indptr, cols, refs = self._graphs[mode]
@@ -270,8 +288,15 @@ class TravelNetwork:
         mode = sources[0].mode
         if any(s.mode != mode for s in sources):
             raise ValueError("all source sets of one query must snap to the same mode")
+        if len(sources) == 1 and len(sources[0]) == 1:
+            return self._single_source(mode, densities).search(self, sources[0], limit)[None, :]
         cost = self.edge_seconds(mode, densities)
-        indptr, cols, refs = self._graphs[mode]
+        indptr, cols, _ = self._graphs[mode]
+        data = (
+            self._free_data[mode]
+            if cost is self._free_seconds[mode]
+            else self._csr_data(mode, cost)
+        )
         extra_cols, extra_data, counts = [], [], []
         for snaps in sources:
             w = cost[snaps.edge]
@@ -282,14 +307,29 @@ class TravelNetwork:
         n, s = self.node_count, len(sources)
         graph = csr_matrix(
             (
-                np.maximum(np.concatenate([cost[refs], *extra_data]), _EPSILON_S),
-                np.concatenate([cols, *extra_cols]),
-                np.concatenate([indptr, indptr[-1] + np.cumsum(counts)]),
+                np.concatenate([data, np.maximum(np.concatenate(extra_data), _EPSILON_S)]),
+                np.concatenate([cols, *extra_cols]).astype(np.int32),
+                np.concatenate([indptr, indptr[-1] + np.cumsum(counts)]).astype(np.int32),
             ),
             shape=(n + s, n + s),
         )
         times = dijkstra(graph, directed=True, indices=np.arange(n, n + s), limit=limit)
         return np.asarray(times[:, :n])
+
+    def _single_source(
+        self, mode: Mode, densities: Mapping[str, float] | None
+    ) -> _SingleSourceGraph:
+        """The reusable one-source graph for a mode under a crowd (cached, a few at a time)."""
+        key = (mode, _density_key(mode, densities))
+        graph = self._single_cache.get(key)
+        if graph is None:
+            if len(self._single_cache) >= 8:
+                self._single_cache.clear()
+            cost = self.edge_seconds(mode, densities)
+            indptr, cols, _ = self._graphs[mode]
+            graph = _SingleSourceGraph(indptr, cols, self._csr_data(mode, cost), cost)
+            self._single_cache[key] = graph
+        return graph
 
     def times_at(
         self,
@@ -340,6 +380,52 @@ class TravelNetwork:
         sources = [_take(start, i) for i in range(len(start))]
         node_times = self.times_from(sources, densities=densities)
         return self.times_at(node_times, end, densities, sources)
+
+
+def _density_key(
+    mode: Mode, densities: Mapping[str, float] | None
+) -> tuple[tuple[str, float], ...]:
+    if mode != Mode.WALK or not densities:
+        return ()
+    return tuple(sorted((area, float(d)) for area, d in densities.items() if d > 0))
+
+
+class _SingleSourceGraph:
+    """A mode's graph with one spare row for a virtual source, reused from query to query.
+
+    Most queries start from one place (an incident). Building a fresh sparse matrix for each
+    costs more than the search itself on a venue-sized graph, so the spare row's two entries
+    are rewritten in place instead, under a lock since the matrix is shared.
+    """
+
+    def __init__(
+        self, indptr: Int32Array, cols: Int32Array, data: FloatArray, cost: FloatArray
+    ) -> None:
+        n = len(indptr) - 1
+        self.n = n
+        self.cost = cost
+        self.matrix = csr_matrix(
+            (
+                np.append(data, [1.0, 1.0]),
+                np.append(cols, [0, 0]).astype(np.int32),
+                np.append(indptr, indptr[-1] + 2).astype(np.int32),
+            ),
+            shape=(n + 1, n + 1),
+        )
+        self.lock = threading.Lock()
+
+    def search(self, net: TravelNetwork, source: Snaps, limit: float) -> FloatArray:
+        edge = int(source.edge[0])
+        w = float(self.cost[edge])
+        access = float(source.distance_m[0]) / net.speeds.walk
+        f = float(source.fraction[0])
+        u, v = int(net.edge_u[edge]), int(net.edge_v[edge])
+        entries = sorted([(u, access + f * w), (v, access + (1 - f) * w)])
+        with self.lock:
+            self.matrix.indices[-2:] = [entries[0][0], entries[1][0]]
+            self.matrix.data[-2:] = [max(entries[0][1], _EPSILON_S), max(entries[1][1], _EPSILON_S)]
+            times = dijkstra(self.matrix, directed=True, indices=self.n, limit=limit)
+        return np.asarray(times[: self.n], dtype=np.float64)
 
 
 def _take(snaps: Snaps, index: int | IntArray) -> Snaps:

@@ -40,7 +40,7 @@ class Fleet:
         """Snap units at lon/lat positions, each onto its own mode's network."""
         if len(ids) != len(modes):
             raise ValueError("one mode per unit is required")
-        xy = network.to_xy(lonlat) if len(ids) else np.empty((0, 2))
+        xy = np.ascontiguousarray(network.to_xy(lonlat)) if len(ids) else np.empty((0, 2))
         mode_arr = np.array([m.value for m in modes])
         snaps: dict[Mode, tuple[IntArray, Snaps]] = {}
         for mode in {m for m in modes if m != Mode.DRONE}:
@@ -77,7 +77,8 @@ def fastest_units(
     so the bound only saves work, it never changes the answer.
     """
     target_xy = network.to_xy([lonlat])
-    straight = np.hypot(*(fleet.xy - target_xy[0]).T) if len(fleet.ids) else np.empty(0)
+    dx, dy = fleet.xy[:, 0] - target_xy[0, 0], fleet.xy[:, 1] - target_xy[0, 1]
+    straight = np.sqrt(dx * dx + dy * dy)
     seconds = np.full(len(fleet.ids), np.inf)
     for mode, (members, unit_snaps) in fleet.snaps.items():
         target = network.snap_xy(target_xy, mode)
