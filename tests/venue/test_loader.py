@@ -104,6 +104,17 @@ def _self_intersecting_polygon(files: dict[str, Any]) -> None:
     ]]  # fmt: skip
 
 
+def _overlapping_areas(files: dict[str, Any]) -> None:
+    feature(files, "areas.geojson", "isle")["geometry"]["coordinates"] = [[
+        lonlat((350, 190)), lonlat((470, 190)), lonlat((470, 270)), lonlat((350, 270)),
+        lonlat((350, 190)),
+    ]]  # fmt: skip
+
+
+def _post_outside_its_station(files: dict[str, Any]) -> None:
+    feature(files, "posts.geojson", "seg-lake")["properties"]["station"] = "west"
+
+
 def _drone_mode(files: dict[str, Any]) -> None:
     feature(files, "network.geojson", "ab")["properties"]["modes"] = ["walk", "drone"]
 
@@ -127,6 +138,8 @@ def _drone_mode(files: dict[str, Any]) -> None:
         (_latitude_out_of_range, "network.geojson", "cd", "geometry", "outside WGS84"),
         (_self_intersecting_polygon, "areas.geojson", "lake", "geometry", "invalid polygon: Self-intersection"),
         (_drone_mode, "network.geojson", "ab", "modes", "'drone' is not a network mode"),
+        (_overlapping_areas, "areas.geojson", "isle", "geometry", "overlaps area 'lake' by 3,200 m²"),
+        (_post_outside_its_station, "posts.geojson", "seg-lake", "station", "outside the jurisdiction of station 'west' (it lies in 'east')"),
     ],
 )  # fmt: skip
 def test_a_broken_scenario_names_file_feature_field_and_reason(

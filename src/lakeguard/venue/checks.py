@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import shapely
 
 from lakeguard.venue.geometry import LocalProjection
 from lakeguard.venue.network import LineInput, TravelNetwork
@@ -27,6 +28,8 @@ from lakeguard.venue.schema import (
 Parsed = Mapping[str, Sequence[tuple[int, Feature]]]
 # Areas drawn by hand are not exact: usable area may exceed the drawn polygon by this share.
 AREA_SLACK = 1.01
+# Neighbouring areas drawn by hand may touch with slivers of overlap; more than this is an error.
+OVERLAP_SLACK = 0.005
 
 
 def cross_check(parsed: Parsed, config: VenueConfig | None) -> list[Problem]:
@@ -53,6 +56,58 @@ def cross_check(parsed: Parsed, config: VenueConfig | None) -> list[Problem]:
         assert isinstance(sensor, Sensor)
         problems += _reference("sensors.geojson", index, sensor.id, "area", sensor.area, areas)
         problems += _sensor_shape_problems(index, sensor)
+    problems += _jurisdiction_problems(parsed)
+    if projection is not None:
+        problems += _overlap_problems(parsed, projection)
+    return problems
+
+
+def _jurisdiction_problems(parsed: Parsed) -> list[Problem]:
+    """Areas and posts lie in the jurisdiction of the station they name."""
+    stations = {f.id: f.shape for _, f in parsed["stations.geojson"]}
+    problems = []
+    for name in ("areas.geojson", "posts.geojson"):
+        for index, feature in parsed[name]:
+            station = getattr(feature, "station", None)
+            if station not in stations:
+                continue  # reported as an unknown station
+            shape = feature.shape
+            spot = (
+                shape.interpolate(0.5, normalized=True)
+                if shape.geom_type == "LineString"
+                else shape.representative_point()
+            )
+            if stations[station].covers(spot):
+                continue
+            inside = [sid for sid, polygon in stations.items() if polygon.covers(spot)]
+            where = (
+                f"it lies in {inside[0]!r}" if inside else "it lies in no station's jurisdiction"
+            )
+            problems.append(
+                Problem(name, index, feature.id, "station",
+                        f"outside the jurisdiction of station {station!r} ({where})")
+            )  # fmt: skip
+    return problems
+
+
+def _overlap_problems(parsed: Parsed, projection: LocalProjection) -> list[Problem]:
+    """Areas do not overlap: each place belongs to one area, for crowds and walking speeds."""
+    entries = list(parsed["areas.geojson"])
+    shapes = [projection.geometry_to_xy(f.shape) for _, f in entries]
+    tree = shapely.STRtree(shapes)
+    left, right = tree.query(shapes, predicate="intersects")
+    problems = []
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if i >= j:
+            continue
+        shared = shapes[i].intersection(shapes[j]).area
+        if shared > max(1.0, OVERLAP_SLACK * min(shapes[i].area, shapes[j].area)):
+            index, later = entries[j]
+            problems.append(
+                Problem("areas.geojson", index, later.id, "geometry",
+                        f"overlaps area {entries[i][1].id!r} by {shared:,.0f} m² "
+                        "(areas may not overlap: each place belongs to one area)")
+            )  # fmt: skip
     return problems
 
 
