@@ -49,15 +49,16 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -> None:
+def db_upgrade(revision: str = typer.Argument("heads", help="Target revision")) -> None:
     """Create or migrate the database schema."""
-    from lakeguard.store.migrate import current_revision, upgrade
+    from lakeguard.store.migrate import current_revisions, upgrade
     from lakeguard.store.session import make_engine
 
     settings = _settings()
     engine = make_engine(settings.effective_database_url)
     upgrade(engine, revision)
-    console.print(f"database at revision [bold]{current_revision(engine)}[/bold]")
+    at = ", ".join(sorted(current_revisions(engine))) or "none"
+    console.print(f"database at revision [bold]{at}[/bold]")
 
 
 # -- venue ----------------------------------------------------------------------------------
@@ -206,7 +207,7 @@ def serve() -> None:
 @app.command()
 def demo() -> None:
     """Set up the embedded database, load the bundled West Lake scenario and serve the API."""
-    db_upgrade("head")
+    db_upgrade("heads")
     venue_load(None)
     serve()
 

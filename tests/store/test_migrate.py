@@ -3,9 +3,9 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 from lakeguard.store.migrate import (
-    current_revision,
+    current_revisions,
     downgrade,
-    head_revision,
+    head_revisions,
     is_up_to_date,
     upgrade,
 )
@@ -15,19 +15,19 @@ from lakeguard.store.tables import metadata
 
 def test_upgrade_creates_every_table_and_downgrade_removes_them(database_url: str) -> None:
     engine = make_engine(database_url)
-    assert current_revision(engine) is None
+    assert current_revisions(engine) == set()
     assert not is_up_to_date(engine)
 
     upgrade(engine)
 
-    assert current_revision(engine) == head_revision(engine)
+    assert current_revisions(engine) == head_revisions(engine)
     assert is_up_to_date(engine)
     tables = set(inspect(engine).get_table_names())
     assert set(metadata.tables) <= tables
 
     downgrade(engine, "base")
 
-    assert current_revision(engine) is None
+    assert current_revisions(engine) == set()
     assert not set(metadata.tables) & set(inspect(engine).get_table_names())
     engine.dispose()
 

@@ -1,8 +1,9 @@
 """Every domain's tables, imported in one place so migrations see the whole schema."""
 
+from lakeguard.store import outbox
 from lakeguard.store.base import Base
 from lakeguard.venue import models as venue_models
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "venue_models"]
+__all__ = ["metadata", "outbox", "venue_models"]

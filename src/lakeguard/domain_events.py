@@ -1,0 +1,7 @@
+"""The explicit list of every event type, one import per domain that has events."""
+
+from __future__ import annotations
+
+from lakeguard.events import Event
+
+EVENT_TYPES: tuple[type[Event], ...] = ()
