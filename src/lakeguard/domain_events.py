@@ -3,5 +3,10 @@
 from __future__ import annotations
 
 from lakeguard.events import Event
+from lakeguard.incidents.events import AssignmentStatusChanged, IncidentCreated, IncidentStatusChanged
 
-EVENT_TYPES: tuple[type[Event], ...] = ()
+EVENT_TYPES: tuple[type[Event], ...] = (
+    IncidentCreated,
+    IncidentStatusChanged,
+    AssignmentStatusChanged,
+)

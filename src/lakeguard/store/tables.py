@@ -1,9 +1,10 @@
 """Every domain's tables, imported in one place so migrations see the whole schema."""
 
+from lakeguard.incidents import models as incident_models
 from lakeguard.store import outbox
 from lakeguard.store.base import Base
 from lakeguard.venue import models as venue_models
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "outbox", "venue_models"]
+__all__ = ["incident_models", "metadata", "outbox", "venue_models"]

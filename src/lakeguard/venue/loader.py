@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from lakeguard.incidents.plans import PlanBook
 from lakeguard.venue.checks import cross_check, network_check
 from lakeguard.venue.geometry import geojson_geometry_problems
 from lakeguard.venue.problems import Problem, ScenarioError
@@ -26,6 +27,7 @@ from lakeguard.venue.schema import (
 )
 
 VENUE_FILE = "venue.toml"
+PLANS_FILE = "plans.toml"
 F = TypeVar("F", bound=Feature)
 
 
@@ -36,6 +38,7 @@ class RawScenario:
     venue: Mapping[str, Any]
     layers: Mapping[str, Any]
     source: str = ""
+    plans: Mapping[str, Any] | None = None  # plans.toml, when the scenario has one
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Scenario:
     sensors: tuple[Sensor, ...]
     network: tuple[NetworkLine, ...]
     source: str = ""
+    plans: PlanBook | None = None
     _index: dict[str, Feature] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -95,9 +99,15 @@ def read_scenario_files(path: Path) -> RawScenario:
             problems.append(Problem(name, message="file is missing"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             problems.append(Problem(name, message=f"not valid JSON: {exc}"))
+    plans: dict[str, Any] | None = None
+    if (path / PLANS_FILE).exists():
+        try:
+            plans = tomllib.loads((path / PLANS_FILE).read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(Problem(PLANS_FILE, message=f"not valid TOML: {exc}"))
     if problems:
         raise ScenarioError(problems)
-    return RawScenario(venue, layers, source=str(path))
+    return RawScenario(venue, layers, source=str(path), plans=plans)
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -119,6 +129,7 @@ def parse_scenario(raw: RawScenario) -> Scenario:
     problems += cross_check(parsed, config)
     if config is not None and "network.geojson" not in broken_layers:
         problems += network_check(parsed, config)
+    plans = _parse_plans(raw.plans, problems) if raw.plans is not None else None
     if problems or config is None:
         raise ScenarioError(problems)
     return Scenario(
@@ -129,6 +140,7 @@ def parse_scenario(raw: RawScenario) -> Scenario:
         sensors=_features(parsed, "sensors.geojson", Sensor),
         network=_features(parsed, "network.geojson", NetworkLine),
         source=raw.source,
+        plans=plans,
     )
 
 
@@ -136,6 +148,27 @@ def _features(
     parsed: Mapping[str, list[tuple[int, Feature]]], name: str, model: type[F]
 ) -> tuple[F, ...]:
     return tuple(f for _, f in parsed[name] if isinstance(f, model))
+
+
+def _parse_plans(raw: Mapping[str, Any], problems: list[Problem]) -> PlanBook | None:
+    try:
+        book = PlanBook.model_validate(raw)
+    except ValidationError as exc:
+        entries = raw.get("plans") if isinstance(raw.get("plans"), list) else []
+        for error in exc.errors():
+            loc = [str(p) for p in error["loc"]]
+            index = int(loc[1]) if len(loc) > 1 and loc[0] == "plans" and loc[1].isdigit() else None
+            code = None
+            if index is not None and index < len(entries) and isinstance(entries[index], dict):
+                code = entries[index].get("code")
+            field = ".".join(loc[2:]) if index is not None else ".".join(loc)
+            problems.append(Problem(PLANS_FILE, index, code, field or None, _message(error)))
+        return None
+    codes = [plan.code for plan in book.plans]
+    for index, code in enumerate(codes):
+        if code in codes[:index]:
+            problems.append(Problem(PLANS_FILE, index, code, "code", "duplicate incident type"))
+    return book
 
 
 def _parse_venue(venue: Mapping[str, Any], problems: list[Problem]) -> VenueConfig | None:

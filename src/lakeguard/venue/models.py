@@ -19,6 +19,7 @@ class VenueRow(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(default="")
     config: Mapped[dict[str, Any]]  # the whole venue.toml, validated
+    plans: Mapped[dict[str, Any] | None]  # plans.toml, validated, when the scenario has one
     source: Mapped[str] = mapped_column(default="")
     loaded_at: Mapped[datetime]
 

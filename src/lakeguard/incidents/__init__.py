@@ -1,0 +1,1 @@
+"""Incidents: intake, response plans, recommendation, dispatch, timeline and metrics."""

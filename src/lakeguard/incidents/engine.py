@@ -1,0 +1,210 @@
+"""Which units to send: every candidate ranked by routed, crowd-aware ETA (pure).
+
+For an incident's response plan, each requirement (a capability and a count) is filled with
+the fastest eligible units. Requirements with the fewest eligible units are filled first, so a
+scarce specialist (the only boat) is not spent on a slot any unit could fill. Every pick says
+why it was made and every unfilled slot why it could not be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from lakeguard.incidents.plans import Requirement, ResponsePlan
+from lakeguard.venue.geometry import FloatArray
+from lakeguard.venue.network import TravelNetwork
+from lakeguard.venue.reach import Fleet
+from lakeguard.venue.schema import Mode
+
+# Beyond this age a unit's last report says too little about where it is to send it.
+HARD_STALE_LIMIT_S = 30 * 60
+
+
+class Reason(StrEnum):
+    FASTEST_ETA = "fastest_eta"
+    ONLY_CAPABLE = "only_capable"
+    STALE_POSITION_USED = "stale_position_used"
+    NO_POSITION_HOME_POST = "no_position_home_post"
+    DRONE_STRAIGHT_LINE = "drone_straight_line"
+    CROWD_SLOWED = "crowd_slowed"
+
+
+class Shortfall(StrEnum):
+    NO_CAPABLE_UNIT = "no_capable_unit"
+    ALL_BUSY = "all_busy"
+    POSITIONS_STALE = "positions_stale"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit as the recommender sees it."""
+
+    unit_id: str
+    mode: Mode
+    capabilities: frozenset[str]
+    available: bool
+    lon: float | None
+    lat: float | None
+    location_source: str = "position"  # or "home_post"
+    position_age_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Pick:
+    unit_id: str
+    requirement: int  # index into the plan's requirements
+    capability: str | None
+    eta_s: float
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class Gap:
+    requirement: int
+    capability: str | None
+    missing: int
+    code: Shortfall
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    plan: str
+    picks: tuple[Pick, ...]
+    gaps: tuple[Gap, ...]
+    considered: int  # candidates timed
+
+    @property
+    def complete(self) -> bool:
+        return not self.gaps
+
+
+@dataclass(frozen=True)
+class CandidatePool:
+    """Candidates placed on the network once; reused while positions do not change."""
+
+    candidates: tuple[Candidate, ...]
+    fleet: Fleet
+    index: Mapping[str, int]
+
+    @classmethod
+    def place(cls, network: TravelNetwork, candidates: Sequence[Candidate]) -> CandidatePool:
+        locatable = [
+            c for c in candidates if c.available and c.lon is not None and c.lat is not None
+        ]
+        fleet = Fleet.place(
+            network,
+            [c.unit_id for c in locatable],
+            [(c.lon, c.lat) for c in locatable] if locatable else np.empty((0, 2)),
+            [c.mode for c in locatable],
+        )
+        return cls(tuple(candidates), fleet, {c.unit_id: i for i, c in enumerate(locatable)})
+
+    @property
+    def placed(self) -> list[Candidate]:
+        """The located, available candidates, in fleet order (the order of ETA arrays)."""
+        by_id = {c.unit_id: c for c in self.candidates}
+        return [by_id[uid] for uid in self.fleet.ids]
+
+
+def unit_etas(
+    network: TravelNetwork,
+    fleet: Fleet,
+    lonlat: tuple[float, float],
+    densities: Mapping[str, float] | None = None,
+) -> FloatArray:
+    """Seconds for every placed unit to reach a location: one pass per mode, no bound."""
+    target_xy = network.to_xy([lonlat])
+    seconds = np.full(len(fleet.ids), np.inf)
+    for mode, (members, snaps) in fleet.snaps.items():
+        target = network.snap_xy(target_xy, mode)
+        node_times = network.times_from([target], densities=densities)
+        seconds[members] = network.times_at(node_times, snaps, densities, [target])[0]
+    if len(fleet.drones):
+        d = fleet.xy[fleet.drones] - target_xy[0]
+        straight = np.sqrt((d * d).sum(axis=1))
+        seconds[fleet.drones] = network.speeds.drone_launch_s + straight / network.speeds.drone
+    return seconds
+
+
+def recommend(
+    network: TravelNetwork,
+    pool: CandidatePool,
+    plan: ResponsePlan,
+    lonlat: tuple[float, float],
+    *,
+    densities: Mapping[str, float] | None = None,
+) -> Recommendation:
+    """The fastest set of units that satisfies the plan, with reasons and shortfalls."""
+    etas = unit_etas(network, pool.fleet, lonlat, densities)
+    free = unit_etas(network, pool.fleet, lonlat) if densities else etas
+    placed = pool.placed
+    eligible = [_eligible(placed, req, etas) for req in plan.requires]
+    order = sorted(range(len(plan.requires)), key=lambda r: (len(eligible[r]), r))
+    taken: set[int] = set()
+    picks: list[Pick] = []
+    gaps: list[Gap] = []
+    for r in order:
+        req = plan.requires[r]
+        options = [i for i in eligible[r] if i not in taken]
+        chosen = sorted(options, key=lambda i: etas[i])[: req.count]
+        for i in chosen:
+            taken.add(i)
+            reasons = _reasons(placed[i], len(eligible[r]) == 1, etas[i], free[i])
+            picks.append(Pick(placed[i].unit_id, r, req.capability, float(etas[i]), reasons))
+        if len(chosen) < req.count:
+            gaps.append(
+                Gap(r, req.capability, req.count - len(chosen), _shortfall(pool, req, etas))
+            )
+    picks.sort(key=lambda p: p.eta_s)
+    return Recommendation(plan.code, tuple(picks), tuple(gaps), len(placed))
+
+
+def _fits(candidate: Candidate, req: Requirement) -> bool:
+    if req.capability is not None and req.capability not in candidate.capabilities:
+        return False
+    return not req.modes or candidate.mode in req.modes
+
+
+def _eligible(placed: Sequence[Candidate], req: Requirement, etas: FloatArray) -> list[int]:
+    return [
+        i
+        for i, c in enumerate(placed)
+        if _fits(c, req) and np.isfinite(etas[i]) and not _too_stale(c)
+    ]
+
+
+def _too_stale(candidate: Candidate) -> bool:
+    age = candidate.position_age_s
+    return candidate.location_source == "position" and age is not None and age > HARD_STALE_LIMIT_S
+
+
+def _reasons(candidate: Candidate, only: bool, eta: float, free_eta: float) -> tuple[Reason, ...]:
+    reasons = [Reason.ONLY_CAPABLE if only else Reason.FASTEST_ETA]
+    if candidate.location_source == "home_post":
+        stale = candidate.position_age_s is not None
+        reasons.append(Reason.STALE_POSITION_USED if stale else Reason.NO_POSITION_HOME_POST)
+    if candidate.mode == Mode.DRONE:
+        reasons.append(Reason.DRONE_STRAIGHT_LINE)
+    if eta > free_eta * 1.1 + 1:
+        reasons.append(Reason.CROWD_SLOWED)
+    return tuple(reasons)
+
+
+def _shortfall(pool: CandidatePool, req: Requirement, etas: FloatArray) -> Shortfall:
+    capable = [c for c in pool.candidates if _fits(c, req)]
+    if not capable:
+        return Shortfall.NO_CAPABLE_UNIT
+    ready = [c for c in capable if c.available]
+    if not ready:
+        return Shortfall.ALL_BUSY
+    located = [c for c in ready if c.unit_id in pool.index and not _too_stale(c)]
+    if not located:
+        return Shortfall.POSITIONS_STALE
+    if not any(np.isfinite(etas[pool.index[c.unit_id]]) for c in located):
+        return Shortfall.UNREACHABLE
+    return Shortfall.ALL_BUSY  # the reachable ones are already taken by this plan's other slots
