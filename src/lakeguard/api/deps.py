@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -34,3 +35,18 @@ def _venue(request: Request) -> ActiveVenue:
 State = Annotated[AppState, Depends(_state)]
 DbSession = Annotated[Session, Depends(_session)]
 CurrentVenue = Annotated[ActiveVenue, Depends(_venue)]
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Commit the request's writes at the end of the block, or roll them all back.
+
+    The request's session may already be in a transaction (authentication reads through it),
+    so this commits whatever is open rather than starting a new one.
+    """
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from lakeguard.config import Settings
+from lakeguard.incidents.gazetteer import Gazetteer
+from lakeguard.incidents.service import VenueContext
 from lakeguard.venue.checks import build_network
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.network import TravelNetwork
@@ -23,13 +25,15 @@ class ActiveVenue:
     scenario: Scenario
     network: TravelNetwork
     summary: dict[str, Any]
+    context: VenueContext
 
     @classmethod
     def from_database(cls, factory: sessionmaker[Session]) -> ActiveVenue:
         with factory() as session:
             scenario = get_scenario(session)
         network = build_network(scenario.network, scenario.config, scenario.areas)
-        return cls(scenario, network, venue_summary(scenario, network))
+        context = VenueContext(scenario, network, Gazetteer.from_scenario(scenario))
+        return cls(scenario, network, venue_summary(scenario, network), context)
 
 
 @dataclass

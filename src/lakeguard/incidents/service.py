@@ -1,0 +1,391 @@
+"""Incident actions: each writes the state, its timeline entry and its events in one go.
+
+Actions run inside the caller's transaction (``with transaction(sessions) as session``); the
+outbox rows they add are committed with the state, never without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry import Point
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lakeguard.incidents.engine import Candidate, CandidatePool, Recommendation, recommend
+from lakeguard.incidents.events import (
+    AssignmentStatusChanged,
+    IncidentCreated,
+    IncidentStatusChanged,
+)
+from lakeguard.incidents.gazetteer import Gazetteer
+from lakeguard.incidents.metrics import AssignmentTimes, IncidentTimes
+from lakeguard.incidents.models import AssignmentRow, IncidentRow, TimelineRow
+from lakeguard.incidents.plans import ResponsePlan
+from lakeguard.incidents.states import (
+    AssignmentStatus,
+    IllegalTransition,
+    IncidentStatus,
+    check_assignment_move,
+    check_can_cancel,
+    check_can_close,
+    check_can_dispatch,
+    incident_status_after,
+)
+from lakeguard.store.outbox import emit
+from lakeguard.venue.loader import Scenario
+from lakeguard.venue.network import TravelNetwork
+
+SOURCES = ("phone", "walk_in", "patrol", "sensor_alert", "resident_group", "app")
+
+# What a unit's own status becomes as its assignment moves.
+UNIT_STATUS_FOR = {
+    AssignmentStatus.DISPATCHED: "assigned",
+    AssignmentStatus.ACKNOWLEDGED: "en_route",
+    AssignmentStatus.ON_SCENE: "on_scene",
+    AssignmentStatus.RESOLVED: "available",
+    AssignmentStatus.CANCELLED: "available",
+}
+
+
+class IncidentNotFound(LookupError):
+    pass
+
+
+class UnknownIncidentType(ValueError):
+    def __init__(self, code: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown incident type {code!r}; known: {', '.join(known)}")
+
+
+@dataclass(frozen=True)
+class VenueContext:
+    """What incident actions need of the venue: its scenario, network, gazetteer and plans."""
+
+    scenario: Scenario
+    network: TravelNetwork
+    gazetteer: Gazetteer
+
+    @property
+    def plans(self) -> Mapping[str, ResponsePlan]:
+        return self.scenario.plans.by_code() if self.scenario.plans else {}
+
+    def plan(self, code: str) -> ResponsePlan:
+        plans = self.plans
+        if code not in plans:
+            raise UnknownIncidentType(code, sorted(plans))
+        return plans[code]
+
+    def locate(self, lon: float, lat: float) -> tuple[str | None, str | None]:
+        """The area and station a point lies in."""
+        point = Point(lon, lat)
+        for area in self.scenario.areas:
+            if area.shape.covers(point):
+                return area.id, area.station
+        for station in self.scenario.stations:
+            if station.shape.covers(point):
+                return None, station.id
+        return None, None
+
+
+def _timeline(
+    session: Session, incident: IncidentRow, *, unit_id: str | None, previous: str | None,
+    status: str, actor: str, now: datetime, note: str = "",
+) -> None:  # fmt: skip
+    session.add(
+        TimelineRow(incident_id=incident.id, unit_id=unit_id, from_status=previous,
+                    to_status=status, at=now, actor=actor, note=note)
+    )  # fmt: skip
+
+
+def create_incident(
+    session: Session,
+    *,
+    venue: VenueContext,
+    type: str,
+    source: str,
+    actor: str,
+    now: datetime,
+    lon: float | None = None,
+    lat: float | None = None,
+    place: str | None = None,
+    description: str = "",
+    caller: Mapping[str, Any] | None = None,
+) -> IncidentRow:
+    """Record a new incident, located by coordinates or by place name."""
+    plan = venue.plan(type)
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    if lon is None or lat is None:
+        if not place:
+            raise ValueError("give either lon and lat, or a place name")
+        found = venue.gazetteer.resolve(place)  # raises UnknownPlace with suggestions
+        lon, lat, place_label = found.lon, found.lat, f"{place} → {found.name_zh} {found.name_en}"
+    else:
+        place_label = place or ""
+    area_id, station_id = venue.locate(lon, lat)
+    incident = IncidentRow(
+        venue_id=venue.scenario.id, type=plan.code, priority=plan.priority,
+        status=IncidentStatus.RECEIVED.value, source=source, lon=lon, lat=lat, area_id=area_id,
+        station_id=station_id, place=place_label, description=description,
+        caller=dict(caller or {}), received_at=now, closed_at=None, created_by=actor,
+    )  # fmt: skip
+    session.add(incident)
+    session.flush()
+    _timeline(
+        session, incident, unit_id=None, previous=None, status="received", actor=actor, now=now
+    )
+    emit(session, IncidentCreated(occurred_at=now, incident_id=incident.id, type=plan.code,
+                                  priority=plan.priority, lon=lon, lat=lat, area_id=area_id,
+                                  place=place_label))  # fmt: skip
+    return incident
+
+
+def get_incident(session: Session, *, incident_id: int, for_update: bool = False) -> IncidentRow:
+    query = select(IncidentRow).where(IncidentRow.id == incident_id)
+    incident = session.scalar(query.with_for_update() if for_update else query)
+    if incident is None:
+        raise IncidentNotFound(f"no incident {incident_id}")
+    return incident
+
+
+def list_incidents(
+    session: Session, *, status: str | None = None, since: datetime | None = None, limit: int = 200
+) -> list[IncidentRow]:
+    query = select(IncidentRow).order_by(IncidentRow.priority, IncidentRow.received_at.desc())
+    if status == "open":
+        query = query.where(IncidentRow.status.in_([s.value for s in IncidentStatus][:4]))
+    elif status:
+        query = query.where(IncidentRow.status == status)
+    if since is not None:
+        query = query.where(IncidentRow.received_at >= since)
+    return list(session.scalars(query.limit(limit)))
+
+
+def assignments_of(session: Session, *, incident_id: int) -> list[AssignmentRow]:
+    query = select(AssignmentRow).where(AssignmentRow.incident_id == incident_id)
+    return list(session.scalars(query.order_by(AssignmentRow.id)))
+
+
+def timeline_of(session: Session, *, incident_id: int) -> list[TimelineRow]:
+    query = select(TimelineRow).where(TimelineRow.incident_id == incident_id)
+    return list(session.scalars(query.order_by(TimelineRow.id)))
+
+
+def candidates_now(
+    session: Session, *, venue: VenueContext, now: datetime, max_age_s: float
+) -> list[Candidate]:
+    """Every unit as a recommendation candidate, from the forces domain."""
+    from lakeguard.forces.service import dispatchable_units
+
+    units = dispatchable_units(session, venue=venue.scenario, now=now, max_age_s=max_age_s)
+    return [
+        Candidate(
+            unit_id=u.id,
+            mode=u.mode,
+            capabilities=frozenset(u.capabilities),
+            available=u.status == "available",
+            lon=u.lon,
+            lat=u.lat,
+            location_source=u.location_source,
+            position_age_s=u.position_age_s,
+        )  # fmt: skip
+        for u in units
+    ]
+
+
+def recommend_for(
+    session: Session,
+    *,
+    venue: VenueContext,
+    incident: IncidentRow,
+    now: datetime,
+    max_age_s: float,
+    densities: Mapping[str, float] | None = None,
+) -> Recommendation:
+    """The units to send to an incident now, with reasons and shortfalls."""
+    pool = CandidatePool.place(
+        venue.network, candidates_now(session, venue=venue, now=now, max_age_s=max_age_s)
+    )
+    return recommend(
+        venue.network,
+        pool,
+        venue.plan(incident.type),
+        (incident.lon, incident.lat),
+        densities=densities,
+    )
+
+
+def _set_incident_status(
+    session: Session, incident: IncidentRow, status: IncidentStatus, *, actor: str, now: datetime
+) -> None:
+    if incident.status == status.value:
+        return
+    previous = incident.status
+    incident.status = status.value
+    if status in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED):
+        incident.closed_at = now
+    _timeline(
+        session,
+        incident,
+        unit_id=None,
+        previous=previous,
+        status=status.value,
+        actor=actor,
+        now=now,
+    )
+    emit(session, IncidentStatusChanged(occurred_at=now, incident_id=incident.id,
+                                        previous=previous, status=status.value, actor=actor))  # fmt: skip
+
+
+def dispatch_units(
+    session: Session,
+    *,
+    incident_id: int,
+    units: Sequence[tuple[str, float | None, Sequence[str]]],
+    actor: str,
+    now: datetime,
+) -> list[AssignmentRow]:
+    """Send units (id, ETA, reasons) to an incident; each unit must be available."""
+    from lakeguard.forces.service import change_unit_status
+
+    incident = get_incident(session, incident_id=incident_id, for_update=True)
+    check_can_dispatch(IncidentStatus(incident.status))
+    existing = {a.unit_id for a in assignments_of(session, incident_id=incident_id)}
+    if not units:
+        raise ValueError("no units to dispatch")
+    created = []
+    for unit_id, eta, reasons in units:
+        if unit_id in existing:
+            raise IllegalTransition(f"unit {unit_id} is already assigned to incident {incident_id}")
+        change_unit_status(session, unit_id=unit_id, status="assigned", actor=actor, now=now)
+        assignment = AssignmentRow(
+            incident_id=incident_id, unit_id=unit_id, status=AssignmentStatus.DISPATCHED.value,
+            eta_s=eta, reasons=list(reasons), dispatched_at=now, acknowledged_at=None,
+            on_scene_at=None, resolved_at=None, cancelled_at=None,
+        )  # fmt: skip
+        session.add(assignment)
+        _timeline(
+            session,
+            incident,
+            unit_id=unit_id,
+            previous=None,
+            status="dispatched",
+            actor=actor,
+            now=now,
+        )
+        emit(session, AssignmentStatusChanged(occurred_at=now, incident_id=incident_id, unit_id=unit_id,
+                                              previous=None, status="dispatched", eta_s=eta, actor=actor))  # fmt: skip
+        created.append(assignment)
+    session.flush()
+    _refresh_incident(session, incident, actor=actor, now=now)
+    return created
+
+
+_STAMP = {
+    AssignmentStatus.ACKNOWLEDGED: "acknowledged_at",
+    AssignmentStatus.ON_SCENE: "on_scene_at",
+    AssignmentStatus.RESOLVED: "resolved_at",
+    AssignmentStatus.CANCELLED: "cancelled_at",
+}
+
+
+def change_assignment_status(
+    session: Session,
+    *,
+    incident_id: int,
+    unit_id: str,
+    status: AssignmentStatus,
+    actor: str,
+    now: datetime,
+) -> AssignmentRow:
+    """Move one unit's assignment (acknowledge, arrive, resolve, cancel)."""
+    from lakeguard.forces.service import change_unit_status
+
+    incident = get_incident(session, incident_id=incident_id, for_update=True)
+    assignment = session.scalar(
+        select(AssignmentRow).where(
+            AssignmentRow.incident_id == incident_id, AssignmentRow.unit_id == unit_id
+        )
+    )
+    if assignment is None:
+        raise IncidentNotFound(f"unit {unit_id} is not assigned to incident {incident_id}")
+    previous = AssignmentStatus(assignment.status)
+    check_assignment_move(previous, status)
+    assignment.status = status.value
+    setattr(assignment, _STAMP[status], now)
+    change_unit_status(
+        session, unit_id=unit_id, status=UNIT_STATUS_FOR[status], actor=actor, now=now
+    )
+    _timeline(
+        session,
+        incident,
+        unit_id=unit_id,
+        previous=previous.value,
+        status=status.value,
+        actor=actor,
+        now=now,
+    )
+    emit(session, AssignmentStatusChanged(occurred_at=now, incident_id=incident_id, unit_id=unit_id,
+                                          previous=previous.value, status=status.value,
+                                          eta_s=assignment.eta_s, actor=actor))  # fmt: skip
+    session.flush()
+    _refresh_incident(session, incident, actor=actor, now=now)
+    return assignment
+
+
+def _refresh_incident(
+    session: Session, incident: IncidentRow, *, actor: str, now: datetime
+) -> None:
+    states = [AssignmentStatus(a.status) for a in assignments_of(session, incident_id=incident.id)]
+    after = incident_status_after(IncidentStatus(incident.status), states)
+    _set_incident_status(session, incident, after, actor=actor, now=now)
+
+
+def close_incident(session: Session, *, incident_id: int, actor: str, now: datetime) -> IncidentRow:
+    """Close a resolved incident: the dispatcher's last step."""
+    incident = get_incident(session, incident_id=incident_id, for_update=True)
+    check_can_close(IncidentStatus(incident.status))
+    _set_incident_status(session, incident, IncidentStatus.CLOSED, actor=actor, now=now)
+    return incident
+
+
+def cancel_incident(
+    session: Session, *, incident_id: int, actor: str, now: datetime
+) -> IncidentRow:
+    """Cancel an incident before anyone is on scene, standing its units down."""
+    incident = get_incident(session, incident_id=incident_id, for_update=True)
+    check_can_cancel(IncidentStatus(incident.status))
+    for assignment in assignments_of(session, incident_id=incident_id):
+        if AssignmentStatus.CANCELLED in _moves(assignment):
+            change_assignment_status(session, incident_id=incident_id, unit_id=assignment.unit_id,
+                                     status=AssignmentStatus.CANCELLED, actor=actor, now=now)  # fmt: skip
+    _set_incident_status(session, incident, IncidentStatus.CANCELLED, actor=actor, now=now)
+    return incident
+
+
+def _moves(assignment: AssignmentRow) -> frozenset[AssignmentStatus]:
+    from lakeguard.incidents.states import ASSIGNMENT_MOVES
+
+    return ASSIGNMENT_MOVES[AssignmentStatus(assignment.status)]
+
+
+def incident_times(session: Session, *, since: datetime | None = None) -> list[IncidentTimes]:
+    """Incidents with their assignments' timestamps, for the response metrics."""
+    query = select(IncidentRow).order_by(IncidentRow.id)
+    if since is not None:
+        query = query.where(IncidentRow.received_at >= since)
+    rows = list(session.scalars(query))
+    by_incident: dict[int, list[AssignmentTimes]] = {r.id: [] for r in rows}
+    if rows:
+        found = session.scalars(select(AssignmentRow).where(AssignmentRow.incident_id.in_(list(by_incident))))
+        for a in found:
+            by_incident[a.incident_id].append(
+                AssignmentTimes(a.unit_id, a.dispatched_at, a.acknowledged_at, a.on_scene_at)
+            )
+    return [
+        IncidentTimes(r.id, r.type, r.area_id, r.station_id, r.received_at, by_incident[r.id])
+        for r in rows
+    ]
