@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the API server binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port the API server binds to.")
+    position_max_age_s: float = Field(
+        60,
+        gt=0,
+        le=86400,
+        description="A unit position older than this (seconds) is stale; dispatch then "
+        "assumes the unit is at its home post.",
+    )
+    osmand_speed_unit: Literal["mps", "kn", "kmh", "mph"] = Field(
+        "mps",
+        description="Unit of `speed` in OsmAnd query/form reports: mps (OsmAnd), kn (classic "
+        "Traccar Client, as Traccar's own `osmand.speed` default), kmh or mph.",
+    )
     secret_key: str = Field(
         DEFAULT_SECRET_KEY, min_length=16, description="Signs sessions and tokens."
     )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from lakeguard.events import Event
+from lakeguard.forces.events import UnitPositionReported, UnitStatusChanged
 from lakeguard.incidents.events import AssignmentStatusChanged, IncidentCreated, IncidentStatusChanged
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     IncidentCreated,
     IncidentStatusChanged,
     AssignmentStatusChanged,
+    UnitStatusChanged,
+    UnitPositionReported,
 )

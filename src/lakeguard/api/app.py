@@ -5,13 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 
 from lakeguard import __version__
+from lakeguard.api import stream
 from lakeguard.api.problems import install_problem_handlers
+from lakeguard.api.relay import running_relay
 from lakeguard.api.state import ActiveVenue, AppState
+from lakeguard.auth import views as auth_views
+from lakeguard.auth.middleware import AuditWrites
+from lakeguard.auth.policy import assert_every_route_has_a_policy, public
 from lakeguard.config import Settings
+from lakeguard.incidents import views as incident_views
 from lakeguard.store.session import make_engine, make_sessionmaker
 from lakeguard.venue import views as venue_views
 from lakeguard.venue.service import VenueNotFound
@@ -32,7 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except VenueNotFound as exc:
             log.warning("%s", exc)
         app.state.lakeguard = state
-        yield
+        async with running_relay(state):
+            yield
+        state.bus.close()
         engine.dispose()
 
     app = FastAPI(
@@ -42,10 +51,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    app.add_middleware(AuditWrites)
     app.include_router(venue_views.router)
+    app.include_router(auth_views.auth_router)
+    app.include_router(auth_views.users_router)
+    app.include_router(auth_views.audit_router)
+    app.include_router(incident_views.router)
+    app.include_router(stream.router)
 
-    @app.get("/api/v1/health", tags=["system"])
+    @app.middleware("http")
+    async def wake_relay_after_writes(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            request.app.state.lakeguard.outbox_written.set()
+        return response
+
+    @app.get("/api/v1/health", tags=["system"], dependencies=[Depends(public())])
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    assert_every_route_has_a_policy(app)
     return app

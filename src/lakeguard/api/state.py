@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from lakeguard.bus.base import Bus
+from lakeguard.bus.memory import InProcessBus
 from lakeguard.config import Settings
 from lakeguard.incidents.gazetteer import Gazetteer
 from lakeguard.incidents.service import VenueContext
@@ -42,3 +45,6 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     venue: ActiveVenue | None = None
+    bus: Bus = field(default_factory=InProcessBus)
+    # Set after a write so the relay delivers at once instead of at its next round.
+    outbox_written: asyncio.Event = field(default_factory=asyncio.Event)

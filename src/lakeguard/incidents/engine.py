@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
+import numpy.typing as npt
 
 from lakeguard.incidents.plans import Requirement, ResponsePlan
 from lakeguard.venue.geometry import FloatArray
@@ -85,30 +86,60 @@ class Recommendation:
 
 @dataclass(frozen=True)
 class CandidatePool:
-    """Candidates placed on the network once; reused while positions do not change."""
+    """Candidates placed on the network once; reused while positions do not change.
+
+    Capabilities, modes and staleness are kept as arrays in fleet order, so that filling a
+    plan is a few array operations rather than a loop over two thousand units.
+    """
 
     candidates: tuple[Candidate, ...]
     fleet: Fleet
     index: Mapping[str, int]
+    placed: tuple[Candidate, ...]
+    capability_columns: Mapping[str, int]
+    capabilities: npt.NDArray[np.bool_]  # (placed, capabilities)
+    modes: npt.NDArray[np.str_]
+    too_stale: npt.NDArray[np.bool_]
 
     @classmethod
     def place(cls, network: TravelNetwork, candidates: Sequence[Candidate]) -> CandidatePool:
-        locatable = [
+        placed = tuple(
             c for c in candidates if c.available and c.lon is not None and c.lat is not None
-        ]
+        )
         fleet = Fleet.place(
             network,
-            [c.unit_id for c in locatable],
-            [(c.lon, c.lat) for c in locatable] if locatable else np.empty((0, 2)),
-            [c.mode for c in locatable],
+            [c.unit_id for c in placed],
+            [(c.lon, c.lat) for c in placed] if placed else np.empty((0, 2)),
+            [c.mode for c in placed],
         )
-        return cls(tuple(candidates), fleet, {c.unit_id: i for i, c in enumerate(locatable)})
+        columns = {
+            cap: n for n, cap in enumerate(sorted({str(k) for c in placed for k in c.capabilities}))
+        }
+        matrix = np.zeros((len(placed), len(columns)), dtype=bool)
+        for i, c in enumerate(placed):
+            matrix[i, [columns[str(k)] for k in c.capabilities]] = True
+        return cls(
+            candidates=tuple(candidates),
+            fleet=fleet,
+            index={c.unit_id: i for i, c in enumerate(placed)},
+            placed=placed,
+            capability_columns=columns,
+            capabilities=matrix,
+            modes=np.array([c.mode.value for c in placed], dtype=str),
+            too_stale=np.array([_too_stale(c) for c in placed], dtype=bool),
+        )
 
-    @property
-    def placed(self) -> list[Candidate]:
-        """The located, available candidates, in fleet order (the order of ETA arrays)."""
-        by_id = {c.unit_id: c for c in self.candidates}
-        return [by_id[uid] for uid in self.fleet.ids]
+    def fits(self, req: Requirement) -> npt.NDArray[np.bool_]:
+        """Which placed candidates could fill a requirement (capability and mode)."""
+        mask = ~self.too_stale
+        if req.capability is not None:
+            column = self.capability_columns.get(req.capability)
+            if column is None:
+                return np.zeros(len(self.placed), dtype=bool)
+            mask = mask & self.capabilities[:, column]
+        if req.modes:
+            mask = mask & np.isin(self.modes, [m.value for m in req.modes])
+        return mask
 
 
 def unit_etas(
@@ -142,26 +173,28 @@ def recommend(
     """The fastest set of units that satisfies the plan, with reasons and shortfalls."""
     etas = unit_etas(network, pool.fleet, lonlat, densities)
     free = unit_etas(network, pool.fleet, lonlat) if densities else etas
-    placed = pool.placed
-    eligible = [_eligible(placed, req, etas) for req in plan.requires]
-    order = sorted(range(len(plan.requires)), key=lambda r: (len(eligible[r]), r))
-    taken: set[int] = set()
+    reachable = np.isfinite(etas)
+    eligible = [pool.fits(req) & reachable for req in plan.requires]
+    counts = [int(m.sum()) for m in eligible]
+    order = sorted(range(len(plan.requires)), key=lambda r: (counts[r], r))
+    free_now = np.ones(len(pool.placed), dtype=bool)
     picks: list[Pick] = []
     gaps: list[Gap] = []
     for r in order:
         req = plan.requires[r]
-        options = [i for i in eligible[r] if i not in taken]
-        chosen = sorted(options, key=lambda i: etas[i])[: req.count]
-        for i in chosen:
-            taken.add(i)
-            reasons = _reasons(placed[i], len(eligible[r]) == 1, etas[i], free[i])
-            picks.append(Pick(placed[i].unit_id, r, req.capability, float(etas[i]), reasons))
+        options = np.flatnonzero(eligible[r] & free_now)
+        chosen = options[np.argsort(etas[options], kind="stable")[: req.count]]
+        for i in chosen.tolist():
+            free_now[i] = False
+            unit = pool.placed[i]
+            reasons = _reasons(unit, counts[r] == 1, float(etas[i]), float(free[i]))
+            picks.append(Pick(unit.unit_id, r, req.capability, float(etas[i]), reasons))
         if len(chosen) < req.count:
             gaps.append(
                 Gap(r, req.capability, req.count - len(chosen), _shortfall(pool, req, etas))
             )
     picks.sort(key=lambda p: p.eta_s)
-    return Recommendation(plan.code, tuple(picks), tuple(gaps), len(placed))
+    return Recommendation(plan.code, tuple(picks), tuple(gaps), len(pool.placed))
 
 
 def _fits(candidate: Candidate, req: Requirement) -> bool:
@@ -170,17 +203,10 @@ def _fits(candidate: Candidate, req: Requirement) -> bool:
     return not req.modes or candidate.mode in req.modes
 
 
-def _eligible(placed: Sequence[Candidate], req: Requirement, etas: FloatArray) -> list[int]:
-    return [
-        i
-        for i, c in enumerate(placed)
-        if _fits(c, req) and np.isfinite(etas[i]) and not _too_stale(c)
-    ]
-
-
 def _too_stale(candidate: Candidate) -> bool:
+    """A last report so old that not even its home post is a fair guess of where it is."""
     age = candidate.position_age_s
-    return candidate.location_source == "position" and age is not None and age > HARD_STALE_LIMIT_S
+    return age is not None and age > HARD_STALE_LIMIT_S
 
 
 def _reasons(candidate: Candidate, only: bool, eta: float, free_eta: float) -> tuple[Reason, ...]:

@@ -7,7 +7,7 @@ outbox rows they add are committed with the state, never without it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +67,19 @@ class VenueContext:
     scenario: Scenario
     network: TravelNetwork
     gazetteer: Gazetteer
+    # The last placed pool and the candidates it was placed from: placing two thousand units
+    # on the network costs tens of milliseconds, and positions change far less often than
+    # dispatchers ask for recommendations.
+    _pool: list[tuple[tuple[Candidate, ...], CandidatePool]] = field(default_factory=list, compare=False)
+
+    def pool_for(self, candidates: Sequence[Candidate]) -> CandidatePool:
+        key = tuple(candidates)
+        cached = self._pool[0] if self._pool else None
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        pool = CandidatePool.place(self.network, key)
+        self._pool[:] = [(key, pool)]
+        return pool
 
     @property
     def plans(self) -> Mapping[str, ResponsePlan]:
@@ -380,7 +393,9 @@ def incident_times(session: Session, *, since: datetime | None = None) -> list[I
     rows = list(session.scalars(query))
     by_incident: dict[int, list[AssignmentTimes]] = {r.id: [] for r in rows}
     if rows:
-        found = session.scalars(select(AssignmentRow).where(AssignmentRow.incident_id.in_(list(by_incident))))
+        found = session.scalars(
+            select(AssignmentRow).where(AssignmentRow.incident_id.in_(list(by_incident)))
+        )
         for a in found:
             by_incident[a.incident_id].append(
                 AssignmentTimes(a.unit_id, a.dispatched_at, a.acknowledged_at, a.on_scene_at)

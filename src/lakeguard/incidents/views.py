@@ -80,19 +80,26 @@ def recommendation_json(rec: Recommendation) -> dict[str, Any]:
         "complete": rec.complete,
         "considered": rec.considered,
         "units": [
-            {"unit_id": p.unit_id, "eta_s": round(p.eta_s, 1), "capability": p.capability,
-             "reasons": [r.value for r in p.reasons]}
+            {
+                "unit_id": p.unit_id,
+                "eta_s": round(p.eta_s, 1),
+                "capability": p.capability,
+                "reasons": [r.value for r in p.reasons],
+            }
             for p in rec.picks
         ],  # fmt: skip
         "shortfalls": [
-            {"capability": g.capability, "missing": g.missing, "code": g.code.value} for g in rec.gaps
+            {"capability": g.capability, "missing": g.missing, "code": g.code.value}
+            for g in rec.gaps
         ],
     }
 
 
 def _errors(exc: Exception) -> ProblemError:
     if isinstance(exc, UnknownPlace):
-        return ProblemError(422, "Unknown place", str(exc), field="place", suggestions=exc.suggestions)
+        return ProblemError(
+            422, "Unknown place", str(exc), field="place", suggestions=exc.suggestions
+        )
     if isinstance(exc, incidents.UnknownIncidentType):
         return ProblemError(422, "Unknown incident type", str(exc), field="type")
     if isinstance(exc, incidents.IncidentNotFound):
@@ -107,7 +114,9 @@ _EXPECTED = (UnknownPlace, incidents.UnknownIncidentType, incidents.IncidentNotF
 
 
 @router.post("/incidents", status_code=201, summary="Report an incident")
-def create_incident(body: IncidentCreate, who: Dispatcher, venue: CurrentVenue, session: DbSession) -> dict[str, Any]:
+def create_incident(
+    body: IncidentCreate, who: Dispatcher, venue: CurrentVenue, session: DbSession
+) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             row = incidents.create_incident(
@@ -204,7 +213,11 @@ def update_assignment(
 def close(incident_id: int, who: Dispatcher, session: DbSession) -> dict[str, Any]:
     try:
         with unit_of_work(session):
-            return incident_json(incidents.close_incident(session, incident_id=incident_id, actor=who.subject, now=_now()))
+            return incident_json(
+                incidents.close_incident(
+                    session, incident_id=incident_id, actor=who.subject, now=_now()
+                )
+            )
     except _EXPECTED as exc:
         raise _errors(exc) from exc
 
@@ -213,7 +226,11 @@ def close(incident_id: int, who: Dispatcher, session: DbSession) -> dict[str, An
 def cancel(incident_id: int, who: Dispatcher, session: DbSession) -> dict[str, Any]:
     try:
         with unit_of_work(session):
-            return incident_json(incidents.cancel_incident(session, incident_id=incident_id, actor=who.subject, now=_now()))
+            return incident_json(
+                incidents.cancel_incident(
+                    session, incident_id=incident_id, actor=who.subject, now=_now()
+                )
+            )
     except _EXPECTED as exc:
         raise _errors(exc) from exc
 
@@ -224,7 +241,9 @@ def incident_types(who: Watcher, venue: CurrentVenue) -> list[dict[str, Any]]:
 
 
 @router.get("/places", summary="Complete a place name from the gazetteer")
-def places(who: Dispatcher, venue: CurrentVenue, q: Annotated[str, Query(min_length=1, max_length=100)]) -> list[str]:
+def places(
+    who: Dispatcher, venue: CurrentVenue, q: Annotated[str, Query(min_length=1, max_length=100)]
+) -> list[str]:
     return venue.context.gazetteer.suggest(q)
 
 

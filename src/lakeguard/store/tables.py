@@ -1,5 +1,6 @@
 """Every domain's tables, imported in one place so migrations see the whole schema."""
 
+from lakeguard.forces import models as forces_models
 from lakeguard.incidents import models as incident_models
 from lakeguard.store import outbox
 from lakeguard.store.base import Base
@@ -7,4 +8,4 @@ from lakeguard.venue import models as venue_models
 
 metadata = Base.metadata
 
-__all__ = ["incident_models", "metadata", "outbox", "venue_models"]
+__all__ = ["forces_models", "incident_models", "metadata", "outbox", "venue_models"]

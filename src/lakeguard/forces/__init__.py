@@ -1,0 +1,1 @@
+"""The units that can be dispatched: kinds, capabilities, status, positions, deployment."""
