@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from lakeguard.events import Event
 from lakeguard.forces.events import UnitPositionReported, UnitStatusChanged
-from lakeguard.incidents.events import AssignmentStatusChanged, IncidentCreated, IncidentStatusChanged
+from lakeguard.incidents.events import (
+    AssignmentStatusChanged,
+    IncidentCreated,
+    IncidentStatusChanged,
+)
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     IncidentCreated,
