@@ -59,6 +59,15 @@ class Settings(BaseSettings):
         DEFAULT_SECRET_KEY, min_length=16, description="Signs sessions and tokens."
     )
 
+    session_lifetime_hours: float = Field(
+        12, gt=0, le=24 * 30, description="How long a browser login lasts, in hours."
+    )
+    session_cookie: str = Field(
+        "lakeguard_session",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Name of the cookie that carries the browser session id.",
+    )
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET_KEY:

@@ -10,10 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from lakeguard.api.app import create_app
+from lakeguard.auth.policy import Role
 from lakeguard.config import Settings
 from lakeguard.store.session import make_sessionmaker, transaction
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.service import store_scenario
+from tests.auth.helpers import login_headers
 from tests.factories import DIAGONAL_M, A, C, lonlat
 
 
@@ -22,6 +24,7 @@ def client(db_engine: Engine, database_url: str, tiny: Scenario) -> Iterator[Tes
     with transaction(make_sessionmaker(db_engine)) as session:
         store_scenario(session, scenario=tiny, now=datetime(2024, 5, 1, tzinfo=UTC))
     with TestClient(create_app(Settings(database_url=database_url))) as client:
+        client.headers.update(login_headers(db_engine, Role.DISPATCHER))
         yield client
 
 
@@ -63,6 +66,6 @@ def test_openapi_docs(client: TestClient) -> None:
 
 def test_no_venue_loaded_is_a_clear_503(db_engine: Engine, database_url: str) -> None:
     with TestClient(create_app(Settings(database_url=database_url))) as client:
-        response = client.get("/api/v1/venue")
+        response = client.get("/api/v1/venue", headers=login_headers(db_engine, Role.GUARD))
     assert response.status_code == 503
     assert response.json()["title"] == "No venue loaded"

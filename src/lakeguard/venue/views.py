@@ -5,14 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from lakeguard.api.deps import CurrentVenue
 from lakeguard.api.problems import ProblemError
+from lakeguard.auth.policy import STAFF_ROLES, require
 from lakeguard.venue.coverage import hotspot_coverage
 from lakeguard.venue.schema import LAYERS, Mode
 
-router = APIRouter(prefix="/api/v1/venue", tags=["venue"])
+# Every signed-in role but residents (and devices): the layout of posts and sensors is
+# operational detail, not for the public.
+router = APIRouter(
+    prefix="/api/v1/venue", tags=["venue"], dependencies=[Depends(require(*STAFF_ROLES))]
+)
 
 Layer = Literal["areas", "stations", "posts", "sensors", "network"]
 
