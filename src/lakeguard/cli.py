@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lakeguard.auth.cli import audit_app, ensure_first_admin, user_app
 from lakeguard.config import Settings
 from lakeguard.venue.schema import Mode
 
@@ -20,6 +21,8 @@ db_app = typer.Typer(help="Database schema.")
 venue_app = typer.Typer(help="Scenarios: check, load, show and measure a venue.")
 app.add_typer(db_app, name="db")
 app.add_typer(venue_app, name="venue")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -206,9 +209,13 @@ def serve() -> None:
 
 @app.command()
 def demo() -> None:
-    """Set up the embedded database, load the bundled West Lake scenario and serve the API."""
+    """Set up the embedded database, load the bundled West Lake scenario and serve the API.
+
+    On a database without users, an ``admin`` is created and its password printed once.
+    """
     db_upgrade("heads")
     venue_load(None)
+    ensure_first_admin()
     serve()
 
 
