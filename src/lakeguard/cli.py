@@ -14,6 +14,7 @@ from rich.table import Table
 
 from lakeguard.auth.cli import audit_app, ensure_first_admin, user_app
 from lakeguard.config import Settings
+from lakeguard.forces.cli import units_app, units_seed
 from lakeguard.venue.schema import Mode
 
 app = typer.Typer(help="LakeGuard: command platform for public safety in scenic areas.")
@@ -21,6 +22,7 @@ db_app = typer.Typer(help="Database schema.")
 venue_app = typer.Typer(help="Scenarios: check, load, show and measure a venue.")
 app.add_typer(db_app, name="db")
 app.add_typer(venue_app, name="venue")
+app.add_typer(units_app, name="units")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 
@@ -215,6 +217,7 @@ def demo() -> None:
     """
     db_upgrade("heads")
     venue_load(None)
+    units_seed(seed=1)
     ensure_first_admin()
     serve()
 

@@ -18,6 +18,7 @@ from lakeguard.auth import views as auth_views
 from lakeguard.auth.middleware import AuditWrites
 from lakeguard.auth.policy import assert_every_route_has_a_policy, public
 from lakeguard.config import Settings
+from lakeguard.forces import views as forces_views
 from lakeguard.incidents import views as incident_views
 from lakeguard.store.session import make_engine, make_sessionmaker
 from lakeguard.venue import views as venue_views
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_views.users_router)
     app.include_router(auth_views.audit_router)
     app.include_router(incident_views.router)
+    app.include_router(forces_views.router)
     app.include_router(stream.router)
 
     @app.middleware("http")

@@ -56,6 +56,11 @@ def get_unit_by_device(session: Session, *, device_id: str) -> UnitRow:
     return unit
 
 
+def unit_of_device(session: Session, *, device_id: str) -> str | None:
+    """The id of the unit a tracker id is mapped to, if any."""
+    return session.scalar(select(UnitRow.id).where(UnitRow.device_id == device_id))
+
+
 def list_units(
     session: Session,
     *,
