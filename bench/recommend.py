@@ -57,9 +57,13 @@ def random_hotspot_points(
 
 
 def resgrid_picks(
-    network: TravelNetwork, pool: CandidatePool, plan: ResponsePlan, lonlat: tuple[float, float],
-    etas: np.ndarray, order: list[int],
-) -> dict[int, list[float]]:  # fmt: skip
+    network: TravelNetwork,
+    pool: CandidatePool,
+    plan: ResponsePlan,
+    lonlat: tuple[float, float],
+    etas: np.ndarray,
+    order: list[int],
+) -> dict[int, list[float]]:
     """ETAs of the units the Resgrid method sends, per requirement, filled in ``order``."""
     placed = pool.placed
     target = network.to_xy([lonlat])[0]
@@ -68,8 +72,11 @@ def resgrid_picks(
     picks: dict[int, list[float]] = {}
     for r in order:
         req = plan.requires[r]
-        fits = [i for i, c in enumerate(placed) if i not in taken
-                and (req.capability is None or req.capability in c.capabilities)]  # fmt: skip
+        fits = [
+            i
+            for i, c in enumerate(placed)
+            if i not in taken and (req.capability is None or req.capability in c.capabilities)
+        ]
         chosen: list[float] = []
         for _ in range(req.count):
             if not fits:
@@ -88,13 +95,15 @@ def api_round_trip(scenario_path: Path, samples: int) -> dict[str, float]:
     from fastapi.testclient import TestClient
 
     from lakeguard.api.app import create_app
+    from lakeguard.auth import service as users
+    from lakeguard.auth import tokens
     from lakeguard.auth.policy import Role
     from lakeguard.config import Settings
-    from lakeguard.forces.roster import seed_units
+    from lakeguard.forces.deployment import MODEL_COMPANIES
+    from lakeguard.forces.roster import replace_seeded_units
     from lakeguard.store.migrate import upgrade
     from lakeguard.store.session import make_engine, make_sessionmaker, transaction
     from lakeguard.venue.service import store_scenario
-    from tests.auth.helpers import login_headers
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
@@ -103,23 +112,58 @@ def api_round_trip(scenario_path: Path, samples: int) -> dict[str, float]:
         scenario = load_scenario(scenario_path)
         with transaction(make_sessionmaker(engine)) as session:
             store_scenario(session, scenario=scenario, now=datetime.now(UTC))
-            seed_units(session, scenario=scenario, seed=1, now=datetime.now(UTC))
-        headers = login_headers(engine, Role.DISPATCHER)
+            specs = westlake_deployment(scenario, np.random.default_rng(1))
+            replace_seeded_units(
+                session,
+                venue=scenario,
+                units=specs,
+                companies=MODEL_COMPANIES,
+                actor="bench",
+                now=datetime.now(UTC),
+            )
+            user = users.create(
+                session,
+                username="bench-dispatcher",
+                roles=[Role.DISPATCHER],
+                password=None,
+                actor="bench",
+                now=datetime.now(UTC),
+            )
+            _, secret = tokens.issue(
+                session,
+                user=user,
+                scopes=["api"],
+                unit_id=None,
+                sensor_id=None,
+                actor="bench",
+                now=datetime.now(UTC),
+            )
+        headers = {"Authorization": f"Bearer {secret}"}
         places = ["断桥", "Bai Causeway", "灵隐寺", "Leifeng Pagoda", "湖滨", "Su Causeway"]
         timings = []
         with TestClient(create_app(Settings(database_url=url))) as client:
             for i in range(samples):
                 t0 = time.perf_counter()
-                created = client.post("/api/v1/incidents", headers=headers, json={
-                    "type": "lost_child", "source": "phone", "place": places[i % len(places)]})  # fmt: skip
+                created = client.post(
+                    "/api/v1/incidents",
+                    headers=headers,
+                    json={
+                        "type": "lost_child",
+                        "source": "phone",
+                        "place": places[i % len(places)],
+                    },
+                )
                 incident = created.json()["id"]
                 rec = client.get(f"/api/v1/incidents/{incident}/recommendation", headers=headers)
                 timings.append(time.perf_counter() - t0)
                 assert rec.status_code == 200, rec.text
         engine.dispose()
     ms = np.array(timings) * 1000
-    return {"api_p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "api_p99_ms": round(float(np.percentile(ms, 99)), 2), "api_samples": samples}  # fmt: skip
+    return {
+        "api_p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "api_p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "api_samples": samples,
+    }
 
 
 def run(scenario_path: Path, incidents: int, seed: int, api_samples: int) -> dict[str, Any]:
@@ -128,8 +172,10 @@ def run(scenario_path: Path, incidents: int, seed: int, api_samples: int) -> dic
     network = build_network(scenario.network, scenario.config, scenario.areas)
     rng = np.random.default_rng(seed)
     specs = westlake_deployment(scenario, rng, network=network)
-    candidates = [Candidate(s.id, s.mode, frozenset(s.capabilities), True, s.lon, s.lat, "position", 10.0)
-                  for s in specs]  # fmt: skip
+    candidates = [
+        Candidate(s.id, s.mode, frozenset(s.capabilities), True, s.lon, s.lat, "position", 10.0)
+        for s in specs
+    ]
     assert scenario.plans is not None
     plans = list(scenario.plans.plans)
     points = random_hotspot_points(scenario, incidents, rng)
@@ -204,8 +250,18 @@ def main() -> None:
     )
     table.add_column("")
     table.add_column("value", justify="right")
-    for key in ("p50_ms", "p90_ms", "p99_ms", "place_units_ms", "slots_compared", "better_pick_share",
-                "eta_gain_s_p50", "eta_gain_s_p90", "api_p50_ms", "api_p99_ms"):  # fmt: skip
+    for key in (
+        "p50_ms",
+        "p90_ms",
+        "p99_ms",
+        "place_units_ms",
+        "slots_compared",
+        "better_pick_share",
+        "eta_gain_s_p50",
+        "eta_gain_s_p90",
+        "api_p50_ms",
+        "api_p99_ms",
+    ):
         if key in result:
             table.add_row(key, str(result[key]))
     Console().print(table)

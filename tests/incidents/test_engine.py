@@ -30,8 +30,15 @@ def plan(scenario: Scenario, code: str) -> ResponsePlan:
     return scenario.plans.by_code()[code]
 
 
-def unit(uid: str, where: tuple[float, float], mode: Mode = Mode.WALK, *caps: str,
-         available: bool = True, source: str = "position", age: float | None = 5.0) -> Candidate:  # fmt: skip
+def unit(
+    uid: str,
+    where: tuple[float, float],
+    mode: Mode = Mode.WALK,
+    *caps: str,
+    available: bool = True,
+    source: str = "position",
+    age: float | None = 5.0,
+) -> Candidate:
     return Candidate(uid, mode, frozenset(caps), available, where[0], where[1], source, age)
 
 
@@ -55,8 +62,20 @@ def test_a_person_in_the_water_off_the_bai_causeway_gets_a_boat(
     candidates = [
         unit("officer-causeway", BAI_CAUSEWAY, Mode.WALK, "first_aid"),
         unit("guard-causeway", BAI_CAUSEWAY, Mode.WALK),
-        unit("boat-near", boat_near(westlake_network, (120.1480, 30.2560)), Mode.BOAT, "water_rescue", "first_aid"),
-        unit("boat-far", boat_near(westlake_network, (120.1450, 30.2380)), Mode.BOAT, "water_rescue", "first_aid"),
+        unit(
+            "boat-near",
+            boat_near(westlake_network, (120.1480, 30.2560)),
+            Mode.BOAT,
+            "water_rescue",
+            "first_aid",
+        ),
+        unit(
+            "boat-far",
+            boat_near(westlake_network, (120.1450, 30.2380)),
+            Mode.BOAT,
+            "water_rescue",
+            "first_aid",
+        ),
     ]
     pool = CandidatePool.place(westlake_network, candidates)
     rec = recommend(westlake_network, pool, plan(westlake, "person_in_water"), OFF_BAI_CAUSEWAY)
@@ -89,7 +108,9 @@ def test_a_hill_fire_on_feilai_peak_gets_the_mountain_team_and_a_drone(
     assert Reason.ONLY_CAPABLE not in drone.reasons  # two drones could go
 
 
-def test_a_unit_placed_by_its_home_post_says_so(westlake: Scenario, westlake_network: TravelNetwork) -> None:
+def test_a_unit_placed_by_its_home_post_says_so(
+    westlake: Scenario, westlake_network: TravelNetwork
+) -> None:
     candidates = [
         unit("stale", BAI_CAUSEWAY, Mode.WALK, source="home_post", age=900.0),
         unit("fresh", HUBIN_SHORE, Mode.WALK),
@@ -109,23 +130,35 @@ def test_a_unit_placed_by_its_home_post_says_so(westlake: Scenario, westlake_net
     ],
 )
 def test_shortfalls_say_why(
-    westlake: Scenario, westlake_network: TravelNetwork, boats: list[dict[str, object]], code: Shortfall
+    westlake: Scenario,
+    westlake_network: TravelNetwork,
+    boats: list[dict[str, object]],
+    code: Shortfall,
 ) -> None:
     candidates = [unit("officer", BAI_CAUSEWAY, Mode.WALK, "first_aid")]
     where = boat_near(westlake_network, (120.1480, 30.2560))
-    candidates += [unit(f"boat-{i}", where, Mode.BOAT, "water_rescue", **kw) for i, kw in enumerate(boats)]  # type: ignore[arg-type]
+    candidates += [
+        unit(f"boat-{i}", where, Mode.BOAT, "water_rescue", **kw) for i, kw in enumerate(boats)
+    ]  # type: ignore[arg-type]
     pool = CandidatePool.place(westlake_network, candidates)
     rec = recommend(westlake_network, pool, plan(westlake, "person_in_water"), OFF_BAI_CAUSEWAY)
     assert not rec.complete
     assert [(g.capability, g.missing, g.code) for g in rec.gaps] == [("water_rescue", 1, code)]
 
 
-def test_a_crowd_on_the_way_is_a_reason(westlake: Scenario, westlake_network: TravelNetwork) -> None:
+def test_a_crowd_on_the_way_is_a_reason(
+    westlake: Scenario, westlake_network: TravelNetwork
+) -> None:
     candidates = [unit("walker", (120.1470, 30.2568), Mode.WALK)]
     pool = CandidatePool.place(westlake_network, candidates)
     calm = recommend(westlake_network, pool, plan(westlake, "lost_property"), (120.1515, 30.2596))
-    crowded = recommend(westlake_network, pool, plan(westlake, "lost_property"), (120.1515, 30.2596),
-                        densities={"bai-causeway": 3.0, "broken-bridge": 3.0})  # fmt: skip
+    crowded = recommend(
+        westlake_network,
+        pool,
+        plan(westlake, "lost_property"),
+        (120.1515, 30.2596),
+        densities={"bai-causeway": 3.0, "broken-bridge": 3.0},
+    )
     assert crowded.picks[0].eta_s > calm.picks[0].eta_s * 1.5
     assert Reason.CROWD_SLOWED in crowded.picks[0].reasons
     assert Reason.CROWD_SLOWED not in calm.picks[0].reasons

@@ -41,8 +41,14 @@ def test_the_happy_path() -> None:
 
 
 def test_resolution_waits_for_every_unit_still_on_it() -> None:
-    assert incident_status_after(IncidentStatus.ON_SCENE, [A.RESOLVED, A.ACKNOWLEDGED]) == IncidentStatus.ON_SCENE
-    assert incident_status_after(IncidentStatus.ON_SCENE, [A.RESOLVED, A.CANCELLED]) == IncidentStatus.RESOLVED
+    assert (
+        incident_status_after(IncidentStatus.ON_SCENE, [A.RESOLVED, A.ACKNOWLEDGED])
+        == IncidentStatus.ON_SCENE
+    )
+    assert (
+        incident_status_after(IncidentStatus.ON_SCENE, [A.RESOLVED, A.CANCELLED])
+        == IncidentStatus.RESOLVED
+    )
 
 
 class Timeline(RuleBasedStateMachine):
@@ -92,7 +98,11 @@ class Timeline(RuleBasedStateMachine):
 
     @rule()
     def cancel(self) -> None:
-        if self.incident in (IncidentStatus.RECEIVED, IncidentStatus.DISPATCHED, IncidentStatus.ACKNOWLEDGED):
+        if self.incident in (
+            IncidentStatus.RECEIVED,
+            IncidentStatus.DISPATCHED,
+            IncidentStatus.ACKNOWLEDGED,
+        ):
             check_can_cancel(self.incident)
             self.incident = IncidentStatus.CANCELLED
         else:

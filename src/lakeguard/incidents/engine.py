@@ -109,7 +109,7 @@ class CandidatePool:
         fleet = Fleet.place(
             network,
             [c.unit_id for c in placed],
-            [(c.lon, c.lat) for c in placed] if placed else np.empty((0, 2)),
+            np.array([(c.lon, c.lat) for c in placed], dtype=float).reshape(-1, 2),
             [c.mode for c in placed],
         )
         columns = {

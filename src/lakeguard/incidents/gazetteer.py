@@ -4,7 +4,8 @@ Built from the scenario's areas (Chinese and English names, aliases) and posts. 
 resolves by exact match after normalisation (traditional characters folded to simplified,
 so "斷橋" is "断桥"), then by the longest known name contained in what was said ("断桥东侧" is
 at the Broken Bridge), then by the shortest known name that contains what was said
-("Leifeng" is Leifeng Pagoda), then by fuzzy match (typos). An unknown place raises :class:`UnknownPlace` with the closest names.
+("Leifeng" is Leifeng Pagoda), then by fuzzy match (typos). An unknown place raises
+:class:`UnknownPlace` with the closest names.
 """
 
 from __future__ import annotations

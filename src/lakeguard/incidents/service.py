@@ -70,7 +70,9 @@ class VenueContext:
     # The last placed pool and the candidates it was placed from: placing two thousand units
     # on the network costs tens of milliseconds, and positions change far less often than
     # dispatchers ask for recommendations.
-    _pool: list[tuple[tuple[Candidate, ...], CandidatePool]] = field(default_factory=list, compare=False)
+    _pool: list[tuple[tuple[Candidate, ...], CandidatePool]] = field(
+        default_factory=list, compare=False
+    )
 
     def pool_for(self, candidates: Sequence[Candidate]) -> CandidatePool:
         key = tuple(candidates)
@@ -104,13 +106,27 @@ class VenueContext:
 
 
 def _timeline(
-    session: Session, incident: IncidentRow, *, unit_id: str | None, previous: str | None,
-    status: str, actor: str, now: datetime, note: str = "",
-) -> None:  # fmt: skip
+    session: Session,
+    incident: IncidentRow,
+    *,
+    unit_id: str | None,
+    previous: str | None,
+    status: str,
+    actor: str,
+    now: datetime,
+    note: str = "",
+) -> None:
     session.add(
-        TimelineRow(incident_id=incident.id, unit_id=unit_id, from_status=previous,
-                    to_status=status, at=now, actor=actor, note=note)
-    )  # fmt: skip
+        TimelineRow(
+            incident_id=incident.id,
+            unit_id=unit_id,
+            from_status=previous,
+            to_status=status,
+            at=now,
+            actor=actor,
+            note=note,
+        )
+    )
 
 
 def create_incident(
@@ -140,19 +156,40 @@ def create_incident(
         place_label = place or ""
     area_id, station_id = venue.locate(lon, lat)
     incident = IncidentRow(
-        venue_id=venue.scenario.id, type=plan.code, priority=plan.priority,
-        status=IncidentStatus.RECEIVED.value, source=source, lon=lon, lat=lat, area_id=area_id,
-        station_id=station_id, place=place_label, description=description,
-        caller=dict(caller or {}), received_at=now, closed_at=None, created_by=actor,
-    )  # fmt: skip
+        venue_id=venue.scenario.id,
+        type=plan.code,
+        priority=plan.priority,
+        status=IncidentStatus.RECEIVED.value,
+        source=source,
+        lon=lon,
+        lat=lat,
+        area_id=area_id,
+        station_id=station_id,
+        place=place_label,
+        description=description,
+        caller=dict(caller or {}),
+        received_at=now,
+        closed_at=None,
+        created_by=actor,
+    )
     session.add(incident)
     session.flush()
     _timeline(
         session, incident, unit_id=None, previous=None, status="received", actor=actor, now=now
     )
-    emit(session, IncidentCreated(occurred_at=now, incident_id=incident.id, type=plan.code,
-                                  priority=plan.priority, lon=lon, lat=lat, area_id=area_id,
-                                  place=place_label))  # fmt: skip
+    emit(
+        session,
+        IncidentCreated(
+            occurred_at=now,
+            incident_id=incident.id,
+            type=plan.code,
+            priority=plan.priority,
+            lon=lon,
+            lat=lat,
+            area_id=area_id,
+            place=place_label,
+        ),
+    )
     return incident
 
 
@@ -204,7 +241,7 @@ def candidates_now(
             lat=u.lat,
             location_source=u.location_source,
             position_age_s=u.position_age_s,
-        )  # fmt: skip
+        )
         for u in units
     ]
 
@@ -249,8 +286,16 @@ def _set_incident_status(
         actor=actor,
         now=now,
     )
-    emit(session, IncidentStatusChanged(occurred_at=now, incident_id=incident.id,
-                                        previous=previous, status=status.value, actor=actor))  # fmt: skip
+    emit(
+        session,
+        IncidentStatusChanged(
+            occurred_at=now,
+            incident_id=incident.id,
+            previous=previous,
+            status=status.value,
+            actor=actor,
+        ),
+    )
 
 
 def dispatch_units(
@@ -275,10 +320,17 @@ def dispatch_units(
             raise IllegalTransition(f"unit {unit_id} is already assigned to incident {incident_id}")
         change_unit_status(session, unit_id=unit_id, status="assigned", actor=actor, now=now)
         assignment = AssignmentRow(
-            incident_id=incident_id, unit_id=unit_id, status=AssignmentStatus.DISPATCHED.value,
-            eta_s=eta, reasons=list(reasons), dispatched_at=now, acknowledged_at=None,
-            on_scene_at=None, resolved_at=None, cancelled_at=None,
-        )  # fmt: skip
+            incident_id=incident_id,
+            unit_id=unit_id,
+            status=AssignmentStatus.DISPATCHED.value,
+            eta_s=eta,
+            reasons=list(reasons),
+            dispatched_at=now,
+            acknowledged_at=None,
+            on_scene_at=None,
+            resolved_at=None,
+            cancelled_at=None,
+        )
         session.add(assignment)
         _timeline(
             session,
@@ -289,8 +341,18 @@ def dispatch_units(
             actor=actor,
             now=now,
         )
-        emit(session, AssignmentStatusChanged(occurred_at=now, incident_id=incident_id, unit_id=unit_id,
-                                              previous=None, status="dispatched", eta_s=eta, actor=actor))  # fmt: skip
+        emit(
+            session,
+            AssignmentStatusChanged(
+                occurred_at=now,
+                incident_id=incident_id,
+                unit_id=unit_id,
+                previous=None,
+                status="dispatched",
+                eta_s=eta,
+                actor=actor,
+            ),
+        )
         created.append(assignment)
     session.flush()
     _refresh_incident(session, incident, actor=actor, now=now)
@@ -341,9 +403,18 @@ def change_assignment_status(
         actor=actor,
         now=now,
     )
-    emit(session, AssignmentStatusChanged(occurred_at=now, incident_id=incident_id, unit_id=unit_id,
-                                          previous=previous.value, status=status.value,
-                                          eta_s=assignment.eta_s, actor=actor))  # fmt: skip
+    emit(
+        session,
+        AssignmentStatusChanged(
+            occurred_at=now,
+            incident_id=incident_id,
+            unit_id=unit_id,
+            previous=previous.value,
+            status=status.value,
+            eta_s=assignment.eta_s,
+            actor=actor,
+        ),
+    )
     session.flush()
     _refresh_incident(session, incident, actor=actor, now=now)
     return assignment
@@ -373,8 +444,14 @@ def cancel_incident(
     check_can_cancel(IncidentStatus(incident.status))
     for assignment in assignments_of(session, incident_id=incident_id):
         if AssignmentStatus.CANCELLED in _moves(assignment):
-            change_assignment_status(session, incident_id=incident_id, unit_id=assignment.unit_id,
-                                     status=AssignmentStatus.CANCELLED, actor=actor, now=now)  # fmt: skip
+            change_assignment_status(
+                session,
+                incident_id=incident_id,
+                unit_id=assignment.unit_id,
+                status=AssignmentStatus.CANCELLED,
+                actor=actor,
+                now=now,
+            )
     _set_incident_status(session, incident, IncidentStatus.CANCELLED, actor=actor, now=now)
     return incident
 

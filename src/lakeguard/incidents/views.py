@@ -67,11 +67,20 @@ def _now() -> datetime:
 
 def incident_json(row: IncidentRow) -> dict[str, Any]:
     return {
-        "id": row.id, "type": row.type, "priority": row.priority, "status": row.status,
-        "source": row.source, "lon": row.lon, "lat": row.lat, "area_id": row.area_id,
-        "station_id": row.station_id, "place": row.place, "description": row.description,
-        "received_at": row.received_at.isoformat(), "closed_at": row.closed_at.isoformat() if row.closed_at else None,
-    }  # fmt: skip
+        "id": row.id,
+        "type": row.type,
+        "priority": row.priority,
+        "status": row.status,
+        "source": row.source,
+        "lon": row.lon,
+        "lat": row.lat,
+        "area_id": row.area_id,
+        "station_id": row.station_id,
+        "place": row.place,
+        "description": row.description,
+        "received_at": row.received_at.isoformat(),
+        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+    }
 
 
 def recommendation_json(rec: Recommendation) -> dict[str, Any]:
@@ -87,7 +96,7 @@ def recommendation_json(rec: Recommendation) -> dict[str, Any]:
                 "reasons": [r.value for r in p.reasons],
             }
             for p in rec.picks
-        ],  # fmt: skip
+        ],
         "shortfalls": [
             {"capability": g.capability, "missing": g.missing, "code": g.code.value}
             for g in rec.gaps
@@ -109,8 +118,13 @@ def _errors(exc: Exception) -> ProblemError:
     return ProblemError(422, "Invalid request", str(exc))
 
 
-_EXPECTED = (UnknownPlace, incidents.UnknownIncidentType, incidents.IncidentNotFound,
-             IllegalTransition, ValueError)  # fmt: skip
+_EXPECTED = (
+    UnknownPlace,
+    incidents.UnknownIncidentType,
+    incidents.IncidentNotFound,
+    IllegalTransition,
+    ValueError,
+)
 
 
 @router.post("/incidents", status_code=201, summary="Report an incident")
@@ -120,10 +134,18 @@ def create_incident(
     try:
         with unit_of_work(session):
             row = incidents.create_incident(
-                session, venue=venue.context, type=body.type, source=body.source, actor=who.subject,
-                now=_now(), lon=body.lon, lat=body.lat, place=body.place,
-                description=body.description, caller=body.caller,
-            )  # fmt: skip
+                session,
+                venue=venue.context,
+                type=body.type,
+                source=body.source,
+                actor=who.subject,
+                now=_now(),
+                lon=body.lon,
+                lat=body.lat,
+                place=body.place,
+                description=body.description,
+                caller=body.caller,
+            )
             return incident_json(row)
     except _EXPECTED as exc:
         raise _errors(exc) from exc
@@ -131,9 +153,10 @@ def create_incident(
 
 @router.get("/incidents", summary="The incident board")
 def list_incidents(
-    who: Watcher, session: DbSession,
+    who: Watcher,
+    session: DbSession,
     status: Annotated[str | None, Query(description="a status, or 'open'")] = None,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     return [incident_json(r) for r in incidents.list_incidents(session, status=status)]
 
 
@@ -145,15 +168,25 @@ def read_incident(incident_id: int, who: Watcher, session: DbSession) -> dict[st
         raise _errors(exc) from exc
     body = incident_json(row)
     body["assignments"] = [
-        {"unit_id": a.unit_id, "status": a.status, "eta_s": a.eta_s, "reasons": a.reasons,
-         "dispatched_at": a.dispatched_at.isoformat()}
+        {
+            "unit_id": a.unit_id,
+            "status": a.status,
+            "eta_s": a.eta_s,
+            "reasons": a.reasons,
+            "dispatched_at": a.dispatched_at.isoformat(),
+        }
         for a in incidents.assignments_of(session, incident_id=incident_id)
-    ]  # fmt: skip
+    ]
     body["timeline"] = [
-        {"at": t.at.isoformat(), "unit_id": t.unit_id, "from": t.from_status, "to": t.to_status,
-         "actor": t.actor}
+        {
+            "at": t.at.isoformat(),
+            "unit_id": t.unit_id,
+            "from": t.from_status,
+            "to": t.to_status,
+            "actor": t.actor,
+        }
         for t in incidents.timeline_of(session, incident_id=incident_id)
-    ]  # fmt: skip
+    ]
     return body
 
 
@@ -163,8 +196,13 @@ def read_recommendation(
 ) -> dict[str, Any]:
     try:
         row = incidents.get_incident(session, incident_id=incident_id)
-        rec = incidents.recommend_for(session, venue=venue.context, incident=row, now=_now(),
-                                      max_age_s=state.settings.position_max_age_s)  # fmt: skip
+        rec = incidents.recommend_for(
+            session,
+            venue=venue.context,
+            incident=row,
+            now=_now(),
+            max_age_s=state.settings.position_max_age_s,
+        )
     except _EXPECTED as exc:
         raise _errors(exc) from exc
     return recommendation_json(rec)
@@ -172,21 +210,33 @@ def read_recommendation(
 
 @router.post("/incidents/{incident_id}/dispatch", summary="Send units")
 def dispatch(
-    incident_id: int, body: DispatchRequest, who: Dispatcher, venue: CurrentVenue,
-    session: DbSession, state: State,
-) -> dict[str, Any]:  # fmt: skip
+    incident_id: int,
+    body: DispatchRequest,
+    who: Dispatcher,
+    venue: CurrentVenue,
+    session: DbSession,
+    state: State,
+) -> dict[str, Any]:
     now = _now()
     try:
         with unit_of_work(session):
             row = incidents.get_incident(session, incident_id=incident_id)
             if body.accept_recommendation:
-                rec = incidents.recommend_for(session, venue=venue.context, incident=row, now=now,
-                                              max_age_s=state.settings.position_max_age_s)  # fmt: skip
-                chosen = [(p.unit_id, p.eta_s, [r.value for r in p.reasons]) for p in rec.picks]
+                rec = incidents.recommend_for(
+                    session,
+                    venue=venue.context,
+                    incident=row,
+                    now=now,
+                    max_age_s=state.settings.position_max_age_s,
+                )
+                chosen: list[tuple[str, float | None, list[str]]] = [
+                    (p.unit_id, p.eta_s, [r.value for r in p.reasons]) for p in rec.picks
+                ]
             else:
-                chosen = [(unit_id, None, ["dispatcher_choice"]) for unit_id in body.unit_ids]
-            created = incidents.dispatch_units(session, incident_id=incident_id, units=chosen,
-                                               actor=who.subject, now=now)  # fmt: skip
+                chosen = [(uid, None, ["dispatcher_choice"]) for uid in body.unit_ids]
+            created = incidents.dispatch_units(
+                session, incident_id=incident_id, units=chosen, actor=who.subject, now=now
+            )
             return {"incident_id": incident_id, "dispatched": [a.unit_id for a in created]}
     except _EXPECTED as exc:
         raise _errors(exc) from exc
@@ -196,14 +246,19 @@ def dispatch(
 def update_assignment(
     incident_id: int, unit_id: str, body: AssignmentUpdate, who: Responder, session: DbSession
 ) -> dict[str, Any]:
-    if Role.FIELD_OFFICER in who.roles or Role.GUARD in who.roles or Role.DEVICE in who.roles:
-        if not set(who.roles) & set(COMMAND) and who.unit_id != unit_id:
-            raise ProblemError(403, "Forbidden", "officers report progress for their own unit only")
+    field_only = not set(who.roles) & set(COMMAND)
+    if field_only and who.unit_id != unit_id:
+        raise ProblemError(403, "Forbidden", "officers report progress for their own unit only")
     try:
         with unit_of_work(session):
-            a = incidents.change_assignment_status(session, incident_id=incident_id, unit_id=unit_id,
-                                                   status=AssignmentStatus(body.status),
-                                                   actor=who.subject, now=_now())  # fmt: skip
+            a = incidents.change_assignment_status(
+                session,
+                incident_id=incident_id,
+                unit_id=unit_id,
+                status=AssignmentStatus(body.status),
+                actor=who.subject,
+                now=_now(),
+            )
             return {"incident_id": incident_id, "unit_id": unit_id, "status": a.status}
     except _EXPECTED as exc:
         raise _errors(exc) from exc
@@ -249,10 +304,14 @@ def places(
 
 @router.get("/metrics/response", summary="Response-time intervals (NFPA 1710)")
 def response_metrics(
-    who: Watcher, session: DbSession,
+    who: Watcher,
+    session: DbSession,
     since: Annotated[datetime | None, Query(description="UTC ISO time; default: all")] = None,
     group_by: Annotated[Literal["type", "area", "station", "unit"] | None, Query()] = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     found = metrics.samples(incidents.incident_times(session, since=since))
-    return {"since": since.isoformat() if since else None, "group_by": group_by,
-            "intervals": metrics.report(found, group_by)}  # fmt: skip
+    return {
+        "since": since.isoformat() if since else None,
+        "group_by": group_by,
+        "intervals": metrics.report(found, group_by),
+    }

@@ -154,7 +154,8 @@ def _parse_plans(raw: Mapping[str, Any], problems: list[Problem]) -> PlanBook | 
     try:
         book = PlanBook.model_validate(raw)
     except ValidationError as exc:
-        entries = raw.get("plans") if isinstance(raw.get("plans"), list) else []
+        listed = raw.get("plans")
+        entries: list[Any] = listed if isinstance(listed, list) else []
         for error in exc.errors():
             loc = [str(p) for p in error["loc"]]
             index = int(loc[1]) if len(loc) > 1 and loc[0] == "plans" and loc[1].isdigit() else None

@@ -48,7 +48,9 @@ def store_scenario(session: Session, *, scenario: Scenario, now: datetime) -> Ve
         timezone=config.timezone,
         description=config.description,
         config=config.model_dump(mode="json"),
-        plans=scenario.plans.model_dump(mode="json", exclude_defaults=True) if scenario.plans else None,
+        plans=scenario.plans.model_dump(mode="json", exclude_defaults=True)
+        if scenario.plans
+        else None,
         source=scenario.source,
         loaded_at=now,
     )
@@ -136,6 +138,4 @@ def get_scenario(session: Session, *, venue_id: str | None = None) -> Scenario:
                 for row in rows
             ],
         }
-    return parse_scenario(
-        RawScenario(venue.config, layers, source=venue.source, plans=venue.plans)
-    )
+    return parse_scenario(RawScenario(venue.config, layers, source=venue.source, plans=venue.plans))
