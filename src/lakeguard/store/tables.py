@@ -1,5 +1,6 @@
 """Every domain's tables, imported in one place so migrations see the whole schema."""
 
+from lakeguard.auth import models as auth_models
 from lakeguard.forces import models as forces_models
 from lakeguard.incidents import models as incident_models
 from lakeguard.store import outbox
@@ -8,4 +9,4 @@ from lakeguard.venue import models as venue_models
 
 metadata = Base.metadata
 
-__all__ = ["forces_models", "incident_models", "metadata", "outbox", "venue_models"]
+__all__ = ["auth_models", "forces_models", "incident_models", "metadata", "outbox", "venue_models"]
