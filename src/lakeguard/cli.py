@@ -15,6 +15,7 @@ from rich.table import Table
 from lakeguard.auth.cli import audit_app, ensure_first_admin, user_app
 from lakeguard.config import Settings
 from lakeguard.forces.cli import units_app, units_seed
+from lakeguard.incidents.cli import report_app
 from lakeguard.venue.schema import Mode
 
 app = typer.Typer(help="LakeGuard: command platform for public safety in scenic areas.")
@@ -25,6 +26,7 @@ app.add_typer(venue_app, name="venue")
 app.add_typer(units_app, name="units")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -212,3 +212,24 @@ def test_a_stale_unit_is_ranked_from_its_home_post(
         assert found[stale.id].location_source == "home_post"
         assert (found[stale.id].lon, found[stale.id].lat) == pytest.approx(tuple(post), abs=1e-9)
         assert (found[stale.id].lon, found[stale.id].lat) != pytest.approx(far_away, abs=1e-3)
+
+
+def test_reading_a_lost_child_incident_is_audited(world: dict[str, Any]) -> None:
+    from sqlalchemy import select
+
+    from lakeguard.auth.models import AuditRow
+
+    client: TestClient = world["client"]
+    dispatcher = login_headers(world["engine"], Role.DISPATCHER, username="reader")
+    child = client.post("/api/v1/incidents", headers=dispatcher, json={
+        "type": "lost_child", "source": "walk_in", "place": "Bai Causeway",
+        "description": "boy, about 5, red jacket"}).json()  # fmt: skip
+    theft = client.post("/api/v1/incidents", headers=dispatcher,
+                        json={"type": "theft", "source": "phone", "place": "Bai Causeway"}).json()  # fmt: skip
+    client.get(f"/api/v1/incidents/{child['id']}", headers=dispatcher)
+    client.get(f"/api/v1/incidents/{theft['id']}", headers=dispatcher)
+    with make_sessionmaker(world["engine"])() as session:
+        reads = session.scalars(select(AuditRow).where(AuditRow.action == "record.read")).all()
+    assert [(r.actor, r.target_type, r.target_id) for r in reads] == [
+        ("reader", "incident", str(child["id"]))
+    ]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lakeguard.api.deps import CurrentVenue, DbSession, State, unit_of_work
 from lakeguard.api.problems import ProblemError
+from lakeguard.auth.audit import audit_read
 from lakeguard.auth.policy import Principal, Role, require
 from lakeguard.incidents import metrics
 from lakeguard.incidents import service as incidents
@@ -161,11 +162,18 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", summary="One incident with its units and timeline")
-def read_incident(incident_id: int, who: Watcher, session: DbSession) -> dict[str, Any]:
+def read_incident(
+    incident_id: int, who: Watcher, session: DbSession, venue: CurrentVenue
+) -> dict[str, Any]:
     try:
         row = incidents.get_incident(session, incident_id=incident_id)
     except _EXPECTED as exc:
         raise _errors(exc) from exc
+    plan = venue.context.plans.get(row.type)
+    if plan is not None and plan.sensitive:
+        # A lost child's description is sensitive personal information: every read is logged.
+        with unit_of_work(session):
+            audit_read(session, who, "incident", str(row.id), _now())
     body = incident_json(row)
     body["assignments"] = [
         {
