@@ -7,9 +7,11 @@ the caller's transaction; the caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -241,6 +243,10 @@ def dispatchable_units(
     if statuses is not None:
         query = query.where(UnitRow.status.in_([UnitStatus(s).value for s in statuses]))
     posts = post_locations(venue.posts)
+    # Enum lookups by value, and one frozenset per distinct capability list: building them
+    # afresh for each of two thousand rows was most of this function's time.
+    kinds, modes, statuses_by_value = _by_value(UnitKind), _by_value(Mode), _by_value(UnitStatus)
+    capability_sets: dict[tuple[str, ...], frozenset[Capability]] = {}
     states = []
     for row in session.execute(query):
         location = dispatch_location(row, posts, now, max_age_s)
@@ -251,10 +257,10 @@ def dispatchable_units(
             UnitState(
                 id=row.id,
                 callsign=row.callsign,
-                kind=UnitKind(row.kind),
-                mode=Mode(row.mode),
-                capabilities=frozenset(Capability(c) for c in row.capabilities),
-                status=UnitStatus(row.status),
+                kind=kinds[row.kind],
+                mode=modes[row.mode],
+                capabilities=_capability_set(capability_sets, row.capabilities),
+                status=statuses_by_value[row.status],
                 station=row.station_id,
                 lon=location.lon,
                 lat=location.lat,
@@ -267,3 +273,20 @@ def dispatchable_units(
             )
         )
     return states
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _by_value(enum: type[E]) -> dict[str, E]:
+    return {member.value: member for member in enum}
+
+
+def _capability_set(
+    cache: dict[tuple[str, ...], frozenset[Capability]], listed: Sequence[str]
+) -> frozenset[Capability]:
+    key = tuple(listed)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = frozenset(Capability(c) for c in key)
+    return found

@@ -102,11 +102,14 @@ class CandidatePool:
     too_stale: npt.NDArray[np.bool_]
 
     @classmethod
-    def place(cls, network: TravelNetwork, candidates: Sequence[Candidate]) -> CandidatePool:
+    def place(
+        cls, network: TravelNetwork, candidates: Sequence[Candidate], fleet: Fleet | None = None
+    ) -> CandidatePool:
+        """Place the available, located candidates (or reuse ``fleet``, placed from them)."""
         placed = tuple(
             c for c in candidates if c.available and c.lon is not None and c.lat is not None
         )
-        fleet = Fleet.place(
+        fleet = fleet or Fleet.place(
             network,
             [c.unit_id for c in placed],
             np.array([(c.lon, c.lat) for c in placed], dtype=float).reshape(-1, 2),

@@ -38,6 +38,7 @@ from lakeguard.incidents.states import (
 from lakeguard.store.outbox import emit
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.network import TravelNetwork
+from lakeguard.venue.reach import Fleet
 
 SOURCES = ("phone", "walk_in", "patrol", "sensor_alert", "resident_group", "app")
 
@@ -67,20 +68,21 @@ class VenueContext:
     scenario: Scenario
     network: TravelNetwork
     gazetteer: Gazetteer
-    # The last placed pool and the candidates it was placed from: placing two thousand units
-    # on the network costs tens of milliseconds, and positions change far less often than
-    # dispatchers ask for recommendations.
-    _pool: list[tuple[tuple[Candidate, ...], CandidatePool]] = field(
+    # The last fleet placed on the network and the positions it was placed from: snapping two
+    # thousand units costs tens of milliseconds, and positions change far less often than
+    # dispatchers ask for recommendations. Ages and statuses are not part of the key.
+    _fleet: list[tuple[tuple[tuple[str, str, float | None, float | None], ...], Fleet]] = field(
         default_factory=list, compare=False
     )
 
     def pool_for(self, candidates: Sequence[Candidate]) -> CandidatePool:
-        key = tuple(candidates)
-        cached = self._pool[0] if self._pool else None
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        pool = CandidatePool.place(self.network, key)
-        self._pool[:] = [(key, pool)]
+        placed = [c for c in candidates if c.available and c.lon is not None and c.lat is not None]
+        key = tuple((c.unit_id, c.mode.value, c.lon, c.lat) for c in placed)
+        cached = self._fleet[0] if self._fleet else None
+        fleet = cached[1] if cached is not None and cached[0] == key else None
+        pool = CandidatePool.place(self.network, candidates, fleet=fleet)
+        if fleet is None:
+            self._fleet[:] = [(key, pool.fleet)]
         return pool
 
     @property
@@ -256,9 +258,7 @@ def recommend_for(
     densities: Mapping[str, float] | None = None,
 ) -> Recommendation:
     """The units to send to an incident now, with reasons and shortfalls."""
-    pool = CandidatePool.place(
-        venue.network, candidates_now(session, venue=venue, now=now, max_age_s=max_age_s)
-    )
+    pool = venue.pool_for(candidates_now(session, venue=venue, now=now, max_age_s=max_age_s))
     return recommend(
         venue.network,
         pool,
