@@ -90,3 +90,9 @@ def test_nobody_unauthenticated(client: TestClient) -> None:
 )
 def test_who_sees_which_topics(role: Role, topic: str, visible: bool) -> None:
     assert may_see(Principal(subject="x", roles=frozenset({role})), topic) is visible
+
+
+def test_a_bus_that_does_not_exist_yet_is_refused(database_url: str) -> None:
+    app = create_app(Settings(database_url=database_url, bus_url="nats://127.0.0.1:4222"))
+    with pytest.raises(RuntimeError, match="only the in-process bus"), TestClient(app):
+        pass

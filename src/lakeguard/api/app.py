@@ -33,6 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.bus_url.startswith("memory://"):
+            # Refuse rather than quietly fall back: several processes on an in-process bus
+            # would each see only their own events.
+            raise RuntimeError(
+                f"LAKEGUARD_BUS_URL={settings.bus_url}: only the in-process bus (memory://) "
+                "exists yet; the NATS bus is still to be written"
+            )
         engine = make_engine(settings.effective_database_url)
         state = AppState(settings, engine, make_sessionmaker(engine))
         try:
