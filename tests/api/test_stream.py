@@ -96,3 +96,13 @@ def test_a_bus_that_does_not_exist_yet_is_refused(database_url: str) -> None:
     app = create_app(Settings(database_url=database_url, bus_url="nats://127.0.0.1:4222"))
     with pytest.raises(RuntimeError, match="only the in-process bus"), TestClient(app):
         pass
+
+
+def test_a_positions_only_token_cannot_listen(client: TestClient, db_engine: Engine) -> None:
+    tracker = login_headers(db_engine, Role.DISPATCHER, scopes=("positions",))
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect(f"/api/v1/stream?token={token_of(tracker)}"),
+    ):
+        pass
+    assert closed.value.code == 4401

@@ -62,6 +62,9 @@ async def stream(
 ) -> None:
     state: AppState = websocket.app.state.lakeguard
     principal = await run_in_threadpool(_authenticate, state, websocket, token)
+    if principal is not None and principal.scopes and "api" not in principal.scopes:
+        # A tracker's positions-only token is not a key to the command room's events.
+        principal = None
     if principal is None:
         await websocket.close(code=4401, reason="not authenticated")
         return
