@@ -52,7 +52,7 @@ EXPECTED: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/api/v1/users"): {ADMIN},
     ("POST", "/api/v1/users"): {ADMIN},
     ("GET", "/api/v1/audit"): {ADMIN, AUDITOR},
-    ("GET", "/api/v1/venue"): STAFF,
+    ("GET", "/api/v1/venue"): PUBLIC,
     ("GET", "/api/v1/venue/layers/{layer}"): STAFF,
     ("GET", "/api/v1/venue/coverage"): STAFF,
     ("GET", "/api/v1/venue/travel-time"): STAFF,

@@ -9,32 +9,34 @@ from fastapi import APIRouter, Depends, Query
 
 from lakeguard.api.deps import CurrentVenue
 from lakeguard.api.problems import ProblemError
-from lakeguard.auth.policy import STAFF_ROLES, require
+from lakeguard.auth.policy import STAFF_ROLES, public, require
 from lakeguard.venue.coverage import hotspot_coverage
 from lakeguard.venue.schema import LAYERS, Mode
 
+router = APIRouter(prefix="/api/v1/venue", tags=["venue"])
 # Every signed-in role but residents (and devices): the layout of posts and sensors is
-# operational detail, not for the public.
-router = APIRouter(
-    prefix="/api/v1/venue", tags=["venue"], dependencies=[Depends(require(*STAFF_ROLES))]
-)
+# operational detail, not for the public. The summary is counts only and is public, so
+# that a fresh install (and a load balancer) can see the venue is loaded.
+Staff = [Depends(require(*STAFF_ROLES))]
 
 Layer = Literal["areas", "stations", "posts", "sensors", "network"]
 
 
-@router.get("", summary="The active venue at a glance")
+@router.get("", summary="The active venue at a glance", dependencies=[Depends(public())])
 def read_venue(venue: CurrentVenue) -> dict[str, Any]:
     return venue.summary
 
 
-@router.get("/layers/{layer}", summary="One scenario layer as GeoJSON")
+@router.get("/layers/{layer}", summary="One scenario layer as GeoJSON", dependencies=Staff)
 def read_layer(venue: CurrentVenue, layer: Layer) -> dict[str, Any]:
     name = f"{layer}.geojson"
     assert name in LAYERS
     return venue.scenario.feature_collection(name)
 
 
-@router.get("/coverage", summary="Share of each hotspot the posts reach in time")
+@router.get(
+    "/coverage", summary="Share of each hotspot the posts reach in time", dependencies=Staff
+)
 def read_coverage(
     venue: CurrentVenue,
     seconds: Annotated[float, Query(gt=0, le=3600)] = 60,
@@ -55,7 +57,7 @@ def _lonlat(text: str, name: str) -> tuple[float, float]:
     return lon, lat
 
 
-@router.get("/travel-time", summary="Seconds from one location to another")
+@router.get("/travel-time", summary="Seconds from one location to another", dependencies=Staff)
 def read_travel_time(
     venue: CurrentVenue,
     origin: Annotated[str, Query(alias="from", description="lon,lat")],
