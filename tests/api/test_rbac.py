@@ -12,7 +12,8 @@ Callers use bearer tokens holding every scope, so this table is about roles alon
 and browser sessions (CSRF) are tested in tests/auth.
 
 The roles of the venue routes: every signed-in role but residents and devices (the layout of
-posts and sensors is operational detail, not for the public).
+posts and sensors is operational detail, not for the public), except the summary, which is
+counts only and public.
 """
 
 from __future__ import annotations
