@@ -157,7 +157,12 @@ def unit_etas(
     for mode, (members, snaps) in fleet.snaps.items():
         target = network.snap_xy(target_xy, mode)
         node_times = network.times_from([target], densities=densities)
-        seconds[members] = network.times_at(node_times, snaps, densities, [target])[0]
+        if densities:
+            seconds[members] = network.times_at(node_times, snaps, densities, [target])[0]
+        else:
+            seconds[members] = network.times_at_prepared(
+                node_times[0], fleet.prepared[mode], target
+            )
     if len(fleet.drones):
         d = fleet.xy[fleet.drones] - target_xy[0]
         straight = np.sqrt((d * d).sum(axis=1))

@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from lakeguard.venue.geometry import FloatArray
-from lakeguard.venue.network import IntArray, Snaps, TravelNetwork
+from lakeguard.venue.network import IntArray, PreparedTargets, Snaps, TravelNetwork
 from lakeguard.venue.schema import Mode
 
 
@@ -28,6 +28,7 @@ class Fleet:
     xy: FloatArray
     snaps: Mapping[Mode, tuple[IntArray, Snaps]]  # per network mode: unit indices, snaps
     drones: IntArray  # indices of the units that fly
+    prepared: Mapping[Mode, PreparedTargets]  # the snaps with their free-flow costs
 
     @classmethod
     def place(
@@ -47,7 +48,8 @@ class Fleet:
             members = np.flatnonzero(mode_arr == mode.value)
             snaps[mode] = (members, network.snap_xy(xy[members], mode))
         drones = np.flatnonzero(mode_arr == Mode.DRONE.value).astype(np.int64)
-        return cls(tuple(ids), tuple(modes), xy, snaps, drones)
+        prepared = {mode: network.prepare_targets(s) for mode, (_, s) in snaps.items()}
+        return cls(tuple(ids), tuple(modes), xy, snaps, drones, prepared)
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,10 @@ def fastest_units(
     for mode, (members, unit_snaps) in fleet.snaps.items():
         target = network.snap_xy(target_xy, mode)
         bound = search_bound(network, mode, straight[members], float(target.distance_m[0]), k)
-        times = _times_within(network, target, unit_snaps, densities, bound)
+        prepared = None if densities else fleet.prepared[mode]
+        times = _times_within(network, target, unit_snaps, densities, bound, prepared)
         if np.count_nonzero(times <= bound) < min(k, len(members)):
-            times = _times_within(network, target, unit_snaps, densities, np.inf)
+            times = _times_within(network, target, unit_snaps, densities, np.inf, prepared)
         seconds[members] = times
     speeds = network.speeds
     seconds[fleet.drones] = speeds.drone_launch_s + straight[fleet.drones] / speeds.drone
@@ -123,10 +126,14 @@ def _times_within(
     units: Snaps,
     densities: Mapping[str, float] | None,
     bound: float,
+    prepared: PreparedTargets | None = None,
 ) -> FloatArray:
     """Each unit's time to the target, exact up to ``bound`` and inf beyond it."""
     node_times = network.times_from([target], densities=densities, limit=bound)
-    times: FloatArray = network.times_at(node_times, units, densities, [target])[0]
+    if prepared is not None:
+        times = network.times_at_prepared(node_times[0], prepared, target)
+    else:
+        times = network.times_at(node_times, units, densities, [target])[0]
     times[times > bound] = np.inf
     return times
 
