@@ -34,6 +34,7 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.travel
+	$(BIN)/python -m bench.recommend
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
