@@ -15,6 +15,7 @@ from shapely.geometry import Point
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakeguard.forces.service import change_unit_status, dispatchable_units
 from lakeguard.incidents.engine import Candidate, CandidatePool, Recommendation, recommend
 from lakeguard.incidents.events import (
     AssignmentStatusChanged,
@@ -26,6 +27,8 @@ from lakeguard.incidents.metrics import AssignmentTimes, IncidentTimes
 from lakeguard.incidents.models import AssignmentRow, IncidentRow, TimelineRow
 from lakeguard.incidents.plans import ResponsePlan
 from lakeguard.incidents.states import (
+    ASSIGNMENT_MOVES,
+    OPEN_STATUSES,
     AssignmentStatus,
     IllegalTransition,
     IncidentStatus,
@@ -208,7 +211,7 @@ def list_incidents(
 ) -> list[IncidentRow]:
     query = select(IncidentRow).order_by(IncidentRow.priority, IncidentRow.received_at.desc())
     if status == "open":
-        query = query.where(IncidentRow.status.in_([s.value for s in IncidentStatus][:4]))
+        query = query.where(IncidentRow.status.in_([s.value for s in OPEN_STATUSES]))
     elif status:
         query = query.where(IncidentRow.status == status)
     if since is not None:
@@ -230,8 +233,6 @@ def candidates_now(
     session: Session, *, venue: VenueContext, now: datetime, max_age_s: float
 ) -> list[Candidate]:
     """Every unit as a recommendation candidate, from the forces domain."""
-    from lakeguard.forces.service import dispatchable_units
-
     units = dispatchable_units(session, venue=venue.scenario, now=now, max_age_s=max_age_s)
     return [
         Candidate(
@@ -307,8 +308,6 @@ def dispatch_units(
     now: datetime,
 ) -> list[AssignmentRow]:
     """Send units (id, ETA, reasons) to an incident; each unit must be available."""
-    from lakeguard.forces.service import change_unit_status
-
     incident = get_incident(session, incident_id=incident_id, for_update=True)
     check_can_dispatch(IncidentStatus(incident.status))
     existing = {a.unit_id for a in assignments_of(session, incident_id=incident_id)}
@@ -332,31 +331,44 @@ def dispatch_units(
             cancelled_at=None,
         )
         session.add(assignment)
-        _timeline(
-            session,
-            incident,
-            unit_id=unit_id,
-            previous=None,
-            status="dispatched",
-            actor=actor,
-            now=now,
-        )
-        emit(
-            session,
-            AssignmentStatusChanged(
-                occurred_at=now,
-                incident_id=incident_id,
-                unit_id=unit_id,
-                previous=None,
-                status="dispatched",
-                eta_s=eta,
-                actor=actor,
-            ),
-        )
+        _record_assignment_move(session, incident, assignment, previous=None, actor=actor, now=now)
         created.append(assignment)
     session.flush()
     _refresh_incident(session, incident, actor=actor, now=now)
     return created
+
+
+def _record_assignment_move(
+    session: Session,
+    incident: IncidentRow,
+    assignment: AssignmentRow,
+    *,
+    previous: str | None,
+    actor: str,
+    now: datetime,
+) -> None:
+    """The timeline row and the event of a move the assignment has just made."""
+    _timeline(
+        session,
+        incident,
+        unit_id=assignment.unit_id,
+        previous=previous,
+        status=assignment.status,
+        actor=actor,
+        now=now,
+    )
+    emit(
+        session,
+        AssignmentStatusChanged(
+            occurred_at=now,
+            incident_id=incident.id,
+            unit_id=assignment.unit_id,
+            previous=previous,
+            status=assignment.status,
+            eta_s=assignment.eta_s,
+            actor=actor,
+        ),
+    )
 
 
 _STAMP = {
@@ -377,8 +389,6 @@ def change_assignment_status(
     now: datetime,
 ) -> AssignmentRow:
     """Move one unit's assignment (acknowledge, arrive, resolve, cancel)."""
-    from lakeguard.forces.service import change_unit_status
-
     incident = get_incident(session, incident_id=incident_id, for_update=True)
     assignment = session.scalar(
         select(AssignmentRow).where(
@@ -394,26 +404,8 @@ def change_assignment_status(
     change_unit_status(
         session, unit_id=unit_id, status=UNIT_STATUS_FOR[status], actor=actor, now=now
     )
-    _timeline(
-        session,
-        incident,
-        unit_id=unit_id,
-        previous=previous.value,
-        status=status.value,
-        actor=actor,
-        now=now,
-    )
-    emit(
-        session,
-        AssignmentStatusChanged(
-            occurred_at=now,
-            incident_id=incident_id,
-            unit_id=unit_id,
-            previous=previous.value,
-            status=status.value,
-            eta_s=assignment.eta_s,
-            actor=actor,
-        ),
+    _record_assignment_move(
+        session, incident, assignment, previous=previous.value, actor=actor, now=now
     )
     session.flush()
     _refresh_incident(session, incident, actor=actor, now=now)
@@ -443,7 +435,7 @@ def cancel_incident(
     incident = get_incident(session, incident_id=incident_id, for_update=True)
     check_can_cancel(IncidentStatus(incident.status))
     for assignment in assignments_of(session, incident_id=incident_id):
-        if AssignmentStatus.CANCELLED in _moves(assignment):
+        if AssignmentStatus.CANCELLED in ASSIGNMENT_MOVES[AssignmentStatus(assignment.status)]:
             change_assignment_status(
                 session,
                 incident_id=incident_id,
@@ -454,12 +446,6 @@ def cancel_incident(
             )
     _set_incident_status(session, incident, IncidentStatus.CANCELLED, actor=actor, now=now)
     return incident
-
-
-def _moves(assignment: AssignmentRow) -> frozenset[AssignmentStatus]:
-    from lakeguard.incidents.states import ASSIGNMENT_MOVES
-
-    return ASSIGNMENT_MOVES[AssignmentStatus(assignment.status)]
 
 
 def incident_times(session: Session, *, since: datetime | None = None) -> list[IncidentTimes]:

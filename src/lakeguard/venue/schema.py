@@ -5,7 +5,6 @@ Field descriptions here are the source of ``docs/scenario.md``; keep the two in 
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -203,5 +202,3 @@ LAYERS: dict[str, tuple[type[Feature], tuple[str, ...]]] = {
     "sensors.geojson": (Sensor, ("Point", "LineString", "Polygon")),
     "network.geojson": (NetworkLine, ("LineString",)),
 }
-
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
