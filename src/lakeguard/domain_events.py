@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from lakeguard.crowd.events import (
+    AlertHandled,
+    AlertLevelChanged,
+    AlertPredicted,
+    OccupancySampled,
+    PlanStarted,
+    PlanStepChanged,
+)
 from lakeguard.events import Event
 from lakeguard.forces.events import UnitPositionReported, UnitStatusChanged
 from lakeguard.incidents.events import (
@@ -16,4 +24,10 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AssignmentStatusChanged,
     UnitStatusChanged,
     UnitPositionReported,
+    OccupancySampled,
+    AlertLevelChanged,
+    AlertPredicted,
+    AlertHandled,
+    PlanStarted,
+    PlanStepChanged,
 )

@@ -18,8 +18,11 @@ from lakeguard.auth import views as auth_views
 from lakeguard.auth.middleware import AuditWrites
 from lakeguard.auth.policy import assert_every_route_has_a_policy, public
 from lakeguard.config import Settings
+from lakeguard.crowd import views as crowd_views
+from lakeguard.crowd.runtime import CrowdRuntime
 from lakeguard.forces import views as forces_views
 from lakeguard.incidents import views as incident_views
+from lakeguard.ingest import views as ingest_views
 from lakeguard.store.session import make_engine, make_sessionmaker
 from lakeguard.venue import views as venue_views
 from lakeguard.venue.service import VenueNotFound
@@ -44,6 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state = AppState(settings, engine, make_sessionmaker(engine))
         try:
             state.venue = ActiveVenue.from_database(state.sessions)
+            state.crowd = CrowdRuntime(
+                state.venue.context, state.sessions, max_age_s=settings.position_max_age_s
+            )
         except VenueNotFound as exc:
             log.warning("%s", exc)
         app.state.lakeguard = state
@@ -66,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_views.audit_router)
     app.include_router(incident_views.router)
     app.include_router(forces_views.router)
+    app.include_router(ingest_views.router)
+    app.include_router(crowd_views.router)
     app.include_router(stream.router)
 
     @app.middleware("http")

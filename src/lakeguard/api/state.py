@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +19,9 @@ from lakeguard.venue.loader import Scenario
 from lakeguard.venue.network import TravelNetwork
 from lakeguard.venue.service import get_scenario
 from lakeguard.venue.summary import venue_summary
+
+if TYPE_CHECKING:
+    from lakeguard.crowd.runtime import CrowdRuntime
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     venue: ActiveVenue | None = None
+    crowd: CrowdRuntime | None = None  # the ingest path and crowd monitor, with a venue
     bus: Bus = field(default_factory=InProcessBus)
     # Set after a write so the relay delivers at once instead of at its next round.
     outbox_written: asyncio.Event = field(default_factory=asyncio.Event)

@@ -30,6 +30,8 @@ _COMMAND = frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.AUDITOR}
 TOPIC_ROLES: dict[str, frozenset[Role]] = {
     "incident.": _COMMAND | {Role.FIELD_OFFICER, Role.GUARD},
     "unit.": _COMMAND | {Role.FIELD_OFFICER, Role.GUARD},
+    # Officers and guards on the ground act on crowd alerts and plan steps too.
+    "crowd.": _COMMAND | {Role.FIELD_OFFICER, Role.GUARD},
 }
 REPLAY_LIMIT = 5000
 

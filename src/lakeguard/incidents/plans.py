@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lakeguard.crowd.plans import CrowdAlertRules, EmergencyPlan
 from lakeguard.venue.schema import Mode, Name
 
 
@@ -42,9 +43,14 @@ class ResponsePlan(Strict):
 
 
 class PlanBook(Strict):
-    """The contents of plans.toml: every incident type of a venue."""
+    """The contents of plans.toml: every incident type of a venue, and its emergency plans."""
 
     plans: tuple[ResponsePlan, ...] = Field(min_length=1)
+    crowd_alerts: CrowdAlertRules = CrowdAlertRules()
+    emergency: tuple[EmergencyPlan, ...] = ()
+
+    def emergency_for(self, area_id: str) -> EmergencyPlan | None:
+        return next((plan for plan in self.emergency if plan.area == area_id), None)
 
     def by_code(self) -> dict[str, ResponsePlan]:
         return {plan.code: plan for plan in self.plans}

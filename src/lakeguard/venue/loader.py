@@ -130,6 +130,8 @@ def parse_scenario(raw: RawScenario) -> Scenario:
     if config is not None and "network.geojson" not in broken_layers:
         problems += network_check(parsed, config)
     plans = _parse_plans(raw.plans, problems) if raw.plans is not None else None
+    if plans is not None:
+        problems += _emergency_problems(plans, parsed)
     if problems or config is None:
         raise ScenarioError(problems)
     return Scenario(
@@ -170,6 +172,36 @@ def _parse_plans(raw: Mapping[str, Any], problems: list[Problem]) -> PlanBook | 
         if code in codes[:index]:
             problems.append(Problem(PLANS_FILE, index, code, "code", "duplicate incident type"))
     return book
+
+
+def _emergency_problems(
+    book: PlanBook, parsed: Mapping[str, list[tuple[int, Feature]]]
+) -> list[Problem]:
+    """Every area, post, station and incident type an emergency plan names must exist."""
+    ids = {name: {f.id for _, f in features} for name, features in parsed.items()}
+    codes = {plan.code for plan in book.plans}
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, plan in enumerate(book.emergency):
+        where = ("emergency", index, plan.area)
+
+        def add(field: str, message: str, where: tuple[str, int, str] = where) -> None:
+            problems.append(Problem(PLANS_FILE, where[1], where[2], field, message))
+
+        if plan.area not in ids["areas.geojson"]:
+            add("area", f"no area {plan.area!r} in areas.geojson")
+        if plan.area in seen:
+            add("area", "a second emergency plan for the same area")
+        seen.add(plan.area)
+        if plan.incident_type not in codes:
+            add("incident_type", f"no incident type {plan.incident_type!r} in plans")
+        for n, step in enumerate(plan.steps):
+            if step.post is not None and step.post not in ids["posts.geojson"]:
+                add(f"steps.{n}.post", f"no post {step.post!r} in posts.geojson")
+            station = step.owner.removeprefix("station:")
+            if station != step.owner and station not in ids["stations.geojson"]:
+                add(f"steps.{n}.owner", f"no station {station!r} in stations.geojson")
+    return problems
 
 
 def _parse_venue(venue: Mapping[str, Any], problems: list[Problem]) -> VenueConfig | None:

@@ -1,0 +1,1 @@
+"""The smart-control net: occupancy per area, forecasts, capacity alerts and emergency plans."""

@@ -1,0 +1,73 @@
+"""The crowd monitor and the ingest path as one process-wide object, used by HTTP and MQTT."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from lakeguard.crowd.response import DispatchingPlanRunner
+from lakeguard.crowd.service import CrowdMonitor
+from lakeguard.incidents.service import VenueContext
+from lakeguard.ingest.schema import MAX_BATCH, BatchResult
+from lakeguard.ingest.service import BatchTooLarge, Ingestor
+from lakeguard.store.session import transaction
+
+log = logging.getLogger(__name__)
+
+
+class CrowdRuntime:
+    """Serialises ingest cycles: the monitor's memory and the database move together.
+
+    One cycle runs at a time (a lock), inside one transaction. If the transaction fails, the
+    monitor's memory is rebuilt from the database, so it never holds what was not stored.
+    """
+
+    def __init__(
+        self, context: VenueContext, sessions: sessionmaker[Session], *, max_age_s: float
+    ) -> None:
+        self.context = context
+        self.sessions = sessions
+        self.max_age_s = max_age_s
+        self.lock = threading.Lock()
+        self.monitor = self._fresh_monitor()
+        self.ingestor = Ingestor(context.scenario, self.monitor)
+
+    def _fresh_monitor(self) -> CrowdMonitor:
+        runner = DispatchingPlanRunner(self.context, max_age_s=self.max_age_s)
+        monitor = CrowdMonitor(self.context.scenario, plan_runner=runner)
+        with self.sessions() as session:
+            monitor.restore(session)
+        return monitor
+
+    def ingest(
+        self,
+        items: Sequence[Any],
+        *,
+        sender: str,
+        source: str,
+        now: datetime,
+        only_sensor: str | None = None,
+    ) -> BatchResult:
+        if len(items) > MAX_BATCH:
+            raise BatchTooLarge(len(items))  # before the lock: nothing to undo
+        with self.lock:
+            try:
+                with transaction(self.sessions) as session:
+                    return self.ingestor.ingest(
+                        session,
+                        items,
+                        sender=sender,
+                        source=source,
+                        now=now,
+                        only_sensor=only_sensor,
+                    )
+            except Exception:
+                log.exception("ingest cycle failed; rebuilding the crowd state from the database")
+                self.monitor = self._fresh_monitor()
+                self.ingestor = Ingestor(self.context.scenario, self.monitor)
+                raise

@@ -1,0 +1,340 @@
+"""The crowd monitor: estimates in memory, alerts and plans in the database, events out.
+
+One monitor per venue, in the process that ingests. Each ingest cycle folds the new
+observations into the occupancy engine, then evaluates the areas they touched at the newest
+observation time: an estimate is sampled (stored and sent) once per ``sample_s``, levels move
+through their trackers, a level change opens or moves the area's alert, reaching a plan's
+trigger starts the area's emergency plan, and the forecast may predict the next level.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lakeguard.crowd.alerts import AlertRules, Level, LevelTracker, predicted_crossing, reading
+from lakeguard.crowd.engine import EngineParams, Estimate, OccupancyEngine
+from lakeguard.crowd.events import (
+    AlertLevelChanged,
+    AlertPredicted,
+    OccupancySampled,
+)
+from lakeguard.crowd.forecast import Forecast, forecast_series
+from lakeguard.crowd.models import AlertRow, AlertTimelineRow, EstimateRow
+from lakeguard.crowd.plans import CrowdAlertRules, EmergencyPlan
+from lakeguard.ingest.schema import Observation
+from lakeguard.store.outbox import emit
+from lakeguard.venue.loader import Scenario
+
+log = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "system:crowd"
+OPEN_STATUSES = ("open", "acknowledged")
+HORIZONS_S = (900, 1800, 3600)
+LOOKAHEAD_S = 1800.0  # predictive alerts look this far ahead
+HISTORY_STEPS = 1440  # samples kept in memory per area for the forecast (one day at 60 s)
+
+
+def utc(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+@dataclass
+class _AreaWatch:
+    """What the monitor keeps per area between cycles."""
+
+    tracker: LevelTracker
+    history: deque[tuple[float, float]]  # (time, occupancy) samples, oldest first
+    last_sample: float | None = None
+    alert_id: int | None = None  # the open alert, if any
+    predicted: tuple[Level, float] | None = None
+
+
+class CrowdMonitor:
+    """Occupancy, alerts and plans for one venue."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        params: EngineParams | None = None,
+        sample_s: float = 60.0,
+        plan_runner: PlanRunner | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.engine = OccupancyEngine(scenario, params)
+        book = scenario.plans
+        self.rules: AlertRules = (book.crowd_alerts if book else CrowdAlertRules()).rules()
+        self.sample_s = sample_s
+        self.plan_runner = plan_runner
+        self._names = {a.id: a.name.en for a in scenario.areas}
+        self._watch = {
+            a.id: _AreaWatch(LevelTracker(self.rules), deque(maxlen=HISTORY_STEPS))
+            for a in scenario.areas
+        }
+
+    # --- start-up -------------------------------------------------------------------------
+
+    def restore(self, session: Session) -> None:
+        """Pick up the last stored estimate of each area and the alerts still open."""
+        newest = (
+            select(EstimateRow.area_id, func.max(EstimateRow.at).label("at"))
+            .group_by(EstimateRow.area_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(EstimateRow).join(
+                newest, (EstimateRow.area_id == newest.c.area_id) & (EstimateRow.at == newest.c.at)
+            )
+        ).scalars()
+        for row in rows:
+            if row.area_id in self._watch:
+                t = row.at.timestamp()
+                self.engine.restore(row.area_id, at=t, occupancy=row.occupancy, std=row.std)
+                self._watch[row.area_id].last_sample = t
+        alerts = session.scalars(
+            select(AlertRow).where(
+                AlertRow.venue_id == self.scenario.id, AlertRow.status.in_(OPEN_STATUSES)
+            )
+        )
+        for alert in alerts:
+            watch = self._watch.get(alert.area_id)
+            if watch is not None:
+                watch.alert_id = alert.id
+                watch.tracker.level = Level(alert.level)
+
+    # --- the ingest cycle -----------------------------------------------------------------
+
+    def observe(self, observations: Iterable[Observation]) -> set[str]:
+        """Fold observations into the estimates; returns the areas touched."""
+        apply = self.engine.apply
+        return {apply(o) for o in observations}
+
+    def evaluate(self, session: Session, areas: Iterable[str], t: float) -> None:
+        """Sample, judge and alert each area at time t (seconds since the epoch)."""
+        for area_id in sorted(areas):
+            estimate = self.engine.estimate(area_id, t)
+            if estimate is None:
+                continue
+            watch = self._watch[area_id]
+            sampled = self._sample(session, watch, estimate)
+            if estimate.capacity is None and estimate.local_density is None:
+                continue
+            ratio, density = reading(estimate)
+            new_level = watch.tracker.update(t, ratio, density)
+            if new_level is not None:
+                self._level_changed(session, watch, estimate, new_level)
+            if sampled and estimate.capacity:
+                self._predict(session, watch, estimate)
+
+    def estimates(self, t: float) -> list[Estimate]:
+        """Every observed area's estimate at time t."""
+        found = (self.engine.estimate(a, t) for a in self._watch)
+        return [e for e in found if e is not None]
+
+    def densities(self, t: float) -> dict[str, float]:
+        """Persons/m² per observed area, for routing through crowds."""
+        return {e.area_id: e.density for e in self.estimates(t)}
+
+    def forecast(self, area_id: str) -> list[Forecast]:
+        watch = self._watch[area_id]
+        if len(watch.history) < 2:
+            return []
+        values = np.fromiter((v for _, v in watch.history), dtype=float)
+        return forecast_series(values, step_s=int(self.sample_s), horizons_s=HORIZONS_S)
+
+    def level(self, area_id: str) -> Level:
+        return self._watch[area_id].tracker.level
+
+    # --- steps of a cycle -----------------------------------------------------------------
+
+    def _sample(self, session: Session, watch: _AreaWatch, estimate: Estimate) -> bool:
+        if watch.last_sample is not None and estimate.at - watch.last_sample < self.sample_s:
+            return False
+        # Fill skipped steps with the value now so the history stays on a regular grid.
+        if watch.last_sample is not None and watch.history:
+            missing = int((estimate.at - watch.last_sample) // self.sample_s) - 1
+            for _ in range(min(missing, HISTORY_STEPS)):
+                watch.history.append((estimate.at, estimate.occupancy))
+        watch.last_sample = estimate.at
+        watch.history.append((estimate.at, estimate.occupancy))
+        at = utc(estimate.at)
+        session.add(
+            EstimateRow(
+                area_id=estimate.area_id,
+                at=at,
+                occupancy=estimate.occupancy,
+                std=estimate.std,
+                density=estimate.density,
+                ratio=estimate.ratio,
+            )
+        )
+        emit(
+            session,
+            OccupancySampled(
+                occurred_at=at,
+                area_id=estimate.area_id,
+                occupancy=round(estimate.occupancy, 1),
+                std=round(estimate.std, 1),
+                density=round(estimate.density, 4),
+                level_of_service=estimate.level_of_service,
+                ratio=None if estimate.ratio is None else round(estimate.ratio, 4),
+            ),
+        )
+        return True
+
+    def _open_alert(self, session: Session, watch: _AreaWatch, estimate: Estimate) -> AlertRow:
+        if watch.alert_id is not None:
+            alert = session.get(AlertRow, watch.alert_id)
+            if alert is not None and alert.status in OPEN_STATUSES:
+                return alert
+        at = utc(estimate.at)
+        ratio, density = reading(estimate)
+        alert = AlertRow(
+            venue_id=self.scenario.id,
+            area_id=estimate.area_id,
+            status="open",
+            level=Level.NONE,
+            peak_level=Level.NONE,
+            cause=self.rules.cause(ratio, density),
+            ratio=ratio,
+            density=density,
+            predicted_level=None,
+            predicted_in_s=None,
+            opened_at=at,
+            changed_at=at,
+            acknowledged_at=None,
+            acknowledged_by=None,
+            closed_at=None,
+            closed_by=None,
+        )
+        session.add(alert)
+        session.flush()
+        watch.alert_id = alert.id
+        return alert
+
+    def _level_changed(
+        self, session: Session, watch: _AreaWatch, estimate: Estimate, level: Level
+    ) -> None:
+        if level == Level.NONE and watch.alert_id is None:
+            return
+        alert = self._open_alert(session, watch, estimate)
+        previous = Level(alert.level)
+        ratio, density = reading(estimate)
+        at = utc(estimate.at)
+        alert.level, alert.changed_at = int(level), at
+        alert.peak_level = max(alert.peak_level, int(level))
+        alert.ratio, alert.density = ratio, density
+        if level > Level.NONE:
+            alert.cause = self.rules.cause(ratio, density)
+        session.add(
+            AlertTimelineRow(
+                alert_id=alert.id,
+                at=at,
+                what="level",
+                from_level=int(previous),
+                to_level=int(level),
+                actor=SYSTEM_ACTOR,
+                note=self._describe(estimate),
+            )
+        )
+        emit(
+            session,
+            AlertLevelChanged(
+                occurred_at=at,
+                alert_id=alert.id,
+                area_id=alert.area_id,
+                previous=previous.label,
+                level=level.label,
+                cause=alert.cause,
+                ratio=ratio,
+                density=density,
+            ),
+        )
+        plan = self.scenario.plans.emergency_for(alert.area_id) if self.scenario.plans else None
+        if (
+            plan is not None
+            and self.plan_runner is not None
+            and level >= plan.trigger_level > previous
+        ):
+            self.plan_runner.start(session, plan=plan, alert=alert, now=at, monitor=self)
+
+    def _predict(self, session: Session, watch: _AreaWatch, estimate: Estimate) -> None:
+        assert estimate.capacity is not None
+        forecasts = self.forecast(estimate.area_id)
+        found = predicted_crossing(
+            self.rules,
+            level=watch.tracker.level,
+            occupancy=estimate.occupancy,
+            capacity=estimate.capacity,
+            forecasts=[(f.horizon_s, f.value) for f in forecasts],
+            within_s=LOOKAHEAD_S,
+        )
+        previous, watch.predicted = watch.predicted, found
+        if found is None or (previous is not None and previous[0] == found[0]):
+            if found is None and previous is not None and watch.alert_id is not None:
+                alert = session.get(AlertRow, watch.alert_id)
+                if alert is not None:
+                    alert.predicted_level = alert.predicted_in_s = None
+            return
+        alert = self._open_alert(session, watch, estimate)
+        level, in_s = found
+        if alert.level == Level.NONE:
+            alert.cause = "forecast"
+        alert.predicted_level, alert.predicted_in_s = int(level), round(in_s, 1)
+        minutes = max(1, round(in_s / 60))
+        message = f"{self._names[estimate.area_id]} will reach {level.label} in about {minutes} minutes"
+        at = utc(estimate.at)
+        session.add(
+            AlertTimelineRow(
+                alert_id=alert.id,
+                at=at,
+                what="predicted",
+                from_level=alert.level,
+                to_level=int(level),
+                actor=SYSTEM_ACTOR,
+                note=message,
+            )
+        )
+        emit(
+            session,
+            AlertPredicted(
+                occurred_at=at,
+                alert_id=alert.id,
+                area_id=estimate.area_id,
+                level=level.label,
+                in_s=round(in_s, 1),
+                message=message,
+            ),
+        )
+
+    def _describe(self, estimate: Estimate) -> str:
+        share = f", {estimate.ratio:.0%} of capacity" if estimate.ratio is not None else ""
+        local = (
+            f", local density {estimate.local_density:.1f}/m²"
+            if estimate.local_density is not None
+            else ""
+        )
+        return f"about {estimate.occupancy:.0f} ± {estimate.std:.0f} people{share}{local}"
+
+
+class PlanRunner(Protocol):
+    """Starts an area's emergency plan when its alert reaches the trigger level."""
+
+    def start(
+        self,
+        session: Session,
+        *,
+        plan: EmergencyPlan,
+        alert: AlertRow,
+        now: datetime,
+        monitor: CrowdMonitor,
+    ) -> None: ...

@@ -1,0 +1,1 @@
+"""Sensor observations in: HTTP batches and MQTT, validated, de-duplicated, dead letters kept."""

@@ -1,0 +1,224 @@
+"""The one ingest path, for HTTP batches and MQTT messages alike.
+
+validate (shape, then against the venue and the sender) → store new observations once
+(``ON CONFLICT DO NOTHING`` on sensor and event id, so a re-sent observation is a duplicate,
+not an error) → fold them into the crowd monitor → evaluate alerts, all in the caller's
+transaction. Every refused item is kept as a dead letter with its index and reason; the good
+items of the same batch are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lakeguard.crowd.service import CrowdMonitor
+from lakeguard.ingest.models import ObservationRow, RejectRow
+from lakeguard.ingest.schema import (
+    ACCEPTS,
+    MAX_BATCH,
+    OBSERVATION,
+    OBSERVATIONS,
+    AreaCount,
+    BatchResult,
+    Crossing,
+    DensityEstimate,
+    Observation,
+    Reject,
+    SensorStatus,
+    event_id_of,
+)
+from lakeguard.venue.loader import Scenario
+
+MAX_FUTURE_S = 60.0  # sensor clocks may run a little ahead
+MAX_AGE_S = 86_400.0  # older than a day says nothing about now
+PAYLOAD_LIMIT = 2_000  # characters of a refused item kept in its dead letter
+
+
+class BatchTooLarge(ValueError):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"a batch holds at most {MAX_BATCH} observations; this one has {size}")
+
+
+def _reason(error: ErrorDetails) -> str:
+    where = ".".join(str(p) for p in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
+
+
+def _row(obs: Observation, area_id: str, received_at: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "sensor_id": obs.sensor_id,
+        "event_id": obs.event_id,
+        "area_id": area_id,
+        "kind": obs.kind.value,
+        "at": obs.at,
+        "received_at": received_at,
+        "window_s": None,
+        "entered": None,
+        "exited": None,
+        "count": None,
+        "coverage": None,
+        "persons_per_m2": None,
+        "online": None,
+    }
+    if isinstance(obs, Crossing):
+        row.update(window_s=obs.window_s, entered=obs.entered, exited=obs.exited)
+    elif isinstance(obs, AreaCount):
+        row.update(count=obs.count, coverage=obs.coverage)
+    elif isinstance(obs, DensityEstimate):
+        row.update(persons_per_m2=obs.persons_per_m2, coverage=obs.coverage)
+    elif isinstance(obs, SensorStatus):
+        row.update(online=obs.online)
+    return row
+
+
+class Ingestor:
+    """Validates, stores and applies observations for one venue."""
+
+    def __init__(self, scenario: Scenario, monitor: CrowdMonitor) -> None:
+        self.scenario = scenario
+        self.monitor = monitor
+        self._sensors = {s.id: s for s in scenario.sensors}
+
+    def ingest(
+        self,
+        session: Session,
+        items: Sequence[Any],
+        *,
+        sender: str,
+        source: str,
+        now: datetime,
+        only_sensor: str | None = None,
+    ) -> BatchResult:
+        """Take a batch; ``only_sensor`` limits it to one sensor (a sensor's own token)."""
+        if len(items) > MAX_BATCH:
+            raise BatchTooLarge(len(items))
+        rejects: list[Reject] = []
+        parsed = self._parse(items, rejects)
+        fresh: list[tuple[int, Observation]] = []
+        seen: set[tuple[str, str]] = set()
+        in_batch_duplicates = 0
+        earliest, latest = now - timedelta(seconds=MAX_AGE_S), now + timedelta(seconds=MAX_FUTURE_S)
+        for index, obs in parsed:
+            problem = self._refusal(obs, only_sensor, earliest, latest, now)
+            if problem is not None:
+                rejects.append(Reject(index=index, event_id=obs.event_id, reason=problem))
+                continue
+            key = (obs.sensor_id, obs.event_id)
+            if key in seen:
+                in_batch_duplicates += 1
+                continue
+            seen.add(key)
+            fresh.append((index, obs))
+        stored = self._store(session, [obs for _, obs in fresh], now)
+        accepted = [obs for _, obs in fresh if (obs.sensor_id, obs.event_id) in stored]
+        if accepted:
+            accepted.sort(key=lambda o: o.at)
+            touched = self.monitor.observe(accepted)
+            self.monitor.evaluate(session, touched, accepted[-1].at.timestamp())
+        if rejects:
+            self._dead_letters(session, items, rejects, sender=sender, source=source, now=now)
+        return BatchResult(
+            accepted=len(accepted),
+            duplicates=in_batch_duplicates + len(fresh) - len(accepted),
+            rejected=sorted(rejects, key=lambda r: r.index),
+        )
+
+    def _parse(self, items: Sequence[Any], rejects: list[Reject]) -> list[tuple[int, Observation]]:
+        try:
+            return list(enumerate(OBSERVATIONS.validate_python(items)))
+        except ValidationError:
+            pass  # some are bad: validate one by one to keep the good ones
+        parsed: list[tuple[int, Observation]] = []
+        for index, item in enumerate(items):
+            try:
+                parsed.append((index, OBSERVATION.validate_python(item)))
+            except ValidationError as exc:
+                reason = "; ".join(_reason(e) for e in exc.errors())
+                rejects.append(Reject(index=index, event_id=event_id_of(item), reason=reason))
+        return parsed
+
+    def _refusal(
+        self,
+        obs: Observation,
+        only_sensor: str | None,
+        earliest: datetime,
+        latest: datetime,
+        now: datetime,
+    ) -> str | None:
+        sensor = self._sensors.get(obs.sensor_id)
+        if sensor is None:
+            return f"sensor_id: no sensor {obs.sensor_id!r} in venue {self.scenario.id!r}"
+        if only_sensor is not None and obs.sensor_id != only_sensor:
+            return f"sensor_id: this sender reports for sensor {only_sensor!r} only"
+        if obs.kind not in ACCEPTS[sensor.kind]:
+            allowed = ", ".join(sorted(ACCEPTS[sensor.kind]))
+            return f"kind: a {sensor.kind.value} sends {allowed}, not {obs.kind.value}"
+        if obs.at > latest:
+            ahead = (obs.at - now).total_seconds()
+            return f"at: {ahead:.0f} s in the future (sensor clock ahead?)"
+        if obs.at < earliest:
+            return f"at: older than {MAX_AGE_S / 3600:.0f} h"
+        return None
+
+    def _store(
+        self, session: Session, observations: list[Observation], now: datetime
+    ) -> set[tuple[str, str]]:
+        """Insert those not stored yet; returns the (sensor, event id) pairs that were new."""
+        if not observations:
+            return set()
+        area_of = self.monitor.engine.area_of
+        rows = [_row(o, area_of(o.sensor_id) or "", now) for o in observations]
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(ObservationRow)
+            .on_conflict_do_nothing(index_elements=["sensor_id", "event_id"])
+            .returning(ObservationRow.sensor_id, ObservationRow.event_id)
+        )
+        result = session.execute(statement, rows)
+        return {(r.sensor_id, r.event_id) for r in result}
+
+    def _dead_letters(
+        self,
+        session: Session,
+        items: Sequence[Any],
+        rejects: list[Reject],
+        *,
+        sender: str,
+        source: str,
+        now: datetime,
+    ) -> None:
+        for reject in rejects:
+            item = items[reject.index]
+            text = json.dumps(item, default=str, ensure_ascii=False)
+            payload = item if len(text) <= PAYLOAD_LIMIT else {"truncated": text[:PAYLOAD_LIMIT]}
+            sensor = item.get("sensor_id") if isinstance(item, dict) else None
+            session.add(
+                RejectRow(
+                    received_at=now,
+                    source=source,
+                    sender=sender,
+                    batch_index=reject.index,
+                    sensor_id=sensor[:64] if isinstance(sensor, str) else None,
+                    event_id=reject.event_id,
+                    reason=reject.reason,
+                    payload=payload,
+                )
+            )
+
+
+def list_rejects(session: Session, *, limit: int = 100, sensor_id: str | None = None) -> list[RejectRow]:
+    """The newest dead letters first."""
+    query = select(RejectRow).order_by(RejectRow.id.desc()).limit(limit)
+    if sensor_id is not None:
+        query = query.where(RejectRow.sensor_id == sensor_id)
+    return list(session.scalars(query))

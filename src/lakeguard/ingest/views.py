@@ -1,0 +1,75 @@
+"""``POST /api/v1/observations``: sensors report in batches; dead letters can be read back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+
+from lakeguard.api.deps import DbSession, State
+from lakeguard.api.problems import ProblemError
+from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.ingest.schema import MAX_BATCH, BatchResult
+from lakeguard.ingest.service import list_rejects
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
+
+# A sensor's own token, or an integration account (a vendor platform's adapter) with the scope.
+Reporter = Annotated[Principal, Depends(require(Role.DEVICE, Role.ADMIN, scope="observations"))]
+Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.AUDITOR))]
+
+
+@router.post(
+    "/observations",
+    summary="Report observations (batches of up to 10,000)",
+    response_model=BatchResult,
+)
+async def post_observations(
+    who: Reporter,
+    state: State,
+    body: Annotated[list[Any], Body(description="observations, each an object with a kind")],
+) -> BatchResult:
+    if state.crowd is None:
+        raise ProblemError(503, "No venue loaded", "load a scenario, then restart the server")
+    if len(body) > MAX_BATCH:
+        raise ProblemError(
+            413, "Batch too large", f"at most {MAX_BATCH} observations; this batch has {len(body)}"
+        )
+    only_sensor = None
+    if Role.ADMIN not in who.roles:
+        if who.sensor_id is None:
+            raise ProblemError(403, "Forbidden", "only a sensor's own token reports observations")
+        only_sensor = who.sensor_id
+    return await run_in_threadpool(
+        state.crowd.ingest,
+        body,
+        sender=who.subject,
+        source="http",
+        now=datetime.now(UTC),
+        only_sensor=only_sensor,
+    )
+
+
+@router.get("/observations/rejects", summary="Refused observations (dead letters), newest first")
+def read_rejects(
+    who: Reader,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    sensor_id: str | None = None,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.id,
+            "received_at": r.received_at.isoformat(),
+            "source": r.source,
+            "sender": r.sender,
+            "index": r.batch_index,
+            "sensor_id": r.sensor_id,
+            "event_id": r.event_id,
+            "reason": r.reason,
+            "payload": r.payload,
+        }
+        for r in list_rejects(session, limit=limit, sensor_id=sensor_id)
+    ]
