@@ -5,19 +5,23 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from lakeguard.config import bundled_scenario
+from lakeguard.config import Settings, bundled_scenario
 from lakeguard.store.migrate import upgrade
-from lakeguard.store.session import make_engine
+from lakeguard.store.session import make_engine, make_sessionmaker, transaction
 from lakeguard.venue.checks import build_network
 from lakeguard.venue.loader import Scenario, load_scenario
 from lakeguard.venue.network import TravelNetwork
+from lakeguard.venue.service import store_scenario
 from tests.factories import tiny_scenario, write_scenario
 
 POSTGRES_ENV = "LAKEGUARD_TEST_DATABASE_URL"
@@ -85,3 +89,34 @@ def db_engine(database_url: str) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+def _unit_subset(specs: list[Any]) -> list[Any]:
+    """Every specialist and every 20th other unit: enough to dispatch, quick to store."""
+    specialists = [
+        s for s in specs if s.kind.value not in ("officer", "security_guard", "auxiliary")
+    ]
+    others = [s for s in specs if s not in specialists][::20]
+    return specialists + others
+
+
+@pytest.fixture
+def westlake_world(
+    db_engine: Engine, database_url: str, westlake: Scenario, westlake_network: TravelNetwork
+) -> Iterator[dict[str, Any]]:
+    """The API serving West Lake with a subset of its units: client, engine, unit specs."""
+    from lakeguard.api.app import create_app
+    from lakeguard.forces.deployment import MODEL_COMPANIES, westlake_deployment
+    from lakeguard.forces.roster import replace_seeded_units
+
+    now = datetime.now(UTC)
+    specs = _unit_subset(
+        westlake_deployment(westlake, np.random.default_rng(1), network=westlake_network)
+    )
+    with transaction(make_sessionmaker(db_engine)) as session:
+        store_scenario(session, scenario=westlake, now=now)
+        replace_seeded_units(
+            session, venue=westlake, units=specs, companies=MODEL_COMPANIES, actor="test", now=now
+        )
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        yield {"client": client, "engine": db_engine, "specs": specs}

@@ -16,6 +16,7 @@ from lakeguard.auth.cli import audit_app, ensure_first_admin, user_app
 from lakeguard.config import Settings
 from lakeguard.forces.cli import units_app, units_seed
 from lakeguard.incidents.cli import report_app
+from lakeguard.ingest.cli import ingest_app
 from lakeguard.venue.schema import Mode
 
 app = typer.Typer(help="LakeGuard: command platform for public safety in scenic areas.")
@@ -27,6 +28,7 @@ app.add_typer(units_app, name="units")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
+app.add_typer(ingest_app, name="ingest")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

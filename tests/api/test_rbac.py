@@ -77,6 +77,16 @@ EXPECTED: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/api/v1/units/{unit_id}/positions"): COMMAND | {FIELD_OFFICER, GUARD},
     ("GET", "/api/v1/positions/osmand"): {DEVICE},
     ("POST", "/api/v1/positions/osmand"): {DEVICE},
+    # The device here is a unit's tracker; a sensor's own token is tested in tests/ingest.
+    ("POST", "/api/v1/observations"): {ADMIN},
+    ("GET", "/api/v1/observations/rejects"): {ADMIN, COMMANDER, AUDITOR},
+    ("GET", "/api/v1/crowd"): STAFF,
+    ("GET", "/api/v1/crowd/{area_id}/series"): STAFF,
+    ("GET", "/api/v1/alerts"): STAFF,
+    ("GET", "/api/v1/alerts/{alert_id}"): STAFF,
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): COMMAND,
+    ("POST", "/api/v1/alerts/{alert_id}/close"): COMMAND,
+    ("POST", "/api/v1/plan-steps/{step_id}"): COMMAND | {FIELD_OFFICER, GUARD},
 }
 
 # Plausible values for path parameters, by name; ids that exist nowhere, so nothing changes.
@@ -87,6 +97,9 @@ PATH_VALUES = {
     "layer": "areas",
     "incident_id": "999999",
     "unit_id": "unit-1",
+    "area_id": "broken-bridge",
+    "alert_id": "999999",
+    "step_id": "999999",
 }
 
 

@@ -23,7 +23,9 @@ RULES = AlertRules(raise_hold_s=15, clear_hold_s=120)
         (0.85, 4.2, Level.ORANGE),
     ],
 )
-def test_levels_from_capacity_and_density(ratio: float | None, density: float | None, level: Level) -> None:
+def test_levels_from_capacity_and_density(
+    ratio: float | None, density: float | None, level: Level
+) -> None:
     assert RULES.level(ratio, density) == level
 
 
@@ -110,12 +112,26 @@ def test_predicted_crossing_interpolates_the_forecast_path() -> None:
 
 
 def test_no_prediction_when_the_forecast_stays_below_the_next_level() -> None:
-    assert predicted_crossing(
-        RULES, level=Level.YELLOW, occupancy=1050, capacity=1300, forecasts=[(900, 1100), (1800, 1150)]
-    ) is None
+    assert (
+        predicted_crossing(
+            RULES,
+            level=Level.YELLOW,
+            occupancy=1050,
+            capacity=1300,
+            forecasts=[(900, 1100), (1800, 1150)],
+        )
+        is None
+    )
 
 
 def test_a_crossing_beyond_the_lookahead_is_not_predicted() -> None:
-    assert predicted_crossing(
-        RULES, level=Level.NONE, occupancy=0, capacity=1300, forecasts=[(900, 100), (1800, 200), (3600, 2000)]
-    ) is None
+    assert (
+        predicted_crossing(
+            RULES,
+            level=Level.NONE,
+            occupancy=0,
+            capacity=1300,
+            forecasts=[(900, 100), (1800, 200), (3600, 2000)],
+        )
+        is None
+    )

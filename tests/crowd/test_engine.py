@@ -24,7 +24,9 @@ def obs(kind: str, sensor: str, seconds: float, **values: object) -> Observation
     )
 
 
-def crossing(sensor: str, seconds: float, entered: int, exited: int, window_s: float = 60) -> Observation:
+def crossing(
+    sensor: str, seconds: float, entered: int, exited: int, window_s: float = 60
+) -> Observation:
     return obs("crossing", sensor, seconds, window_s=window_s, **{"in": entered, "out": exited})
 
 
@@ -136,7 +138,17 @@ def test_an_area_never_observed_has_no_estimate(engine: OccupancyEngine) -> None
 
 @pytest.mark.parametrize(
     ("density", "level"),
-    [(0.0, "A"), (0.29, "A"), (0.3, "B"), (0.43, "C"), (0.71, "D"), (1.1, "E"), (1.99, "E"), (2.0, "F"), (7.0, "F")],
+    [
+        (0.0, "A"),
+        (0.29, "A"),
+        (0.3, "B"),
+        (0.43, "C"),
+        (0.71, "D"),
+        (1.1, "E"),
+        (1.99, "E"),
+        (2.0, "F"),
+        (7.0, "F"),
+    ],
 )
 def test_fruin_levels(density: float, level: str) -> None:
     assert fruin_level(density) == level

@@ -6,53 +6,24 @@ unit acknowledge and arrive in the timeline and on the stream, close it, read th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from lakeguard.api.app import create_app
 from lakeguard.auth.policy import Role
-from lakeguard.config import Settings
-from lakeguard.forces.deployment import MODEL_COMPANIES, UnitSpec, westlake_deployment
 from lakeguard.forces.engine import PositionReport
-from lakeguard.forces.roster import replace_seeded_units
 from lakeguard.forces.service import record_position
 from lakeguard.store.session import make_sessionmaker, transaction
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.network import TravelNetwork
-from lakeguard.venue.service import store_scenario
 from tests.auth.helpers import login_headers
 
 
-def _subset(specs: list[UnitSpec]) -> list[UnitSpec]:
-    """Every specialist and every 20th other unit: enough to dispatch, quick to store."""
-    specialists = [
-        s for s in specs if s.kind.value not in ("officer", "security_guard", "auxiliary")
-    ]
-    others = [s for s in specs if s not in specialists][::20]
-    return specialists + others
-
-
 @pytest.fixture
-def world(
-    db_engine: Engine, database_url: str, westlake: Scenario, westlake_network: TravelNetwork
-) -> Iterator[dict[str, Any]]:
-    now = datetime.now(UTC)
-    specs = _subset(
-        westlake_deployment(westlake, np.random.default_rng(1), network=westlake_network)
-    )
-    with transaction(make_sessionmaker(db_engine)) as session:
-        store_scenario(session, scenario=westlake, now=now)
-        replace_seeded_units(
-            session, venue=westlake, units=specs, companies=MODEL_COMPANIES, actor="test", now=now
-        )
-    with TestClient(create_app(Settings(database_url=database_url))) as client:
-        yield {"client": client, "engine": db_engine, "specs": specs}
+def world(westlake_world: dict[str, Any]) -> dict[str, Any]:
+    return westlake_world
 
 
 def test_a_dispatcher_handles_a_lost_child_at_the_broken_bridge(world: dict[str, Any]) -> None:

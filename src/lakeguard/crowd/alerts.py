@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ def predicted_crossing(
         if candidate <= level:
             continue
         limit = rules.threshold(candidate) * capacity
-        for (t0, v0), (t1, v1) in zip(path, path[1:], strict=False):
+        for (t0, v0), (t1, v1) in pairwise(path):
             if v0 < limit <= v1:
                 found = (candidate, t0 + (t1 - t0) * (limit - v0) / (v1 - v0))
                 break

@@ -70,8 +70,9 @@ class EngineParams:
     silent_after_s: float = 180.0  # a line with no report for this long counts as silent
     trend_fade_s: float = 900.0  # a silent line's last rates fade out with this time constant
     rate_memory_s: float = 300.0  # time constant of a line's flow-rate average
-    unmonitored_share: float = 0.0005  # variance per second, as a share of capacity
+    unmonitored_share: float = 0.005  # variance per second, as a share of capacity
     local_density_ttl_s: float = 120.0  # a local density reading stands for this long
+    surprise_gate: float = 3.0  # a reading this many standard deviations off is an outlier
 
 
 @dataclass
@@ -103,6 +104,7 @@ class _Area:
     var: float = 0.0
     at: float | None = None  # time of the state; None until the first observation
     counted: bool = False  # a count or density has anchored the level
+    surprise: int = 0  # the side (+1/-1) of the last reading if it was an outlier, else 0
     lines: list[_Line] = field(default_factory=list)
     local_density: dict[str, tuple[float, float]] = field(default_factory=dict)  # sensor: (d, t)
 
@@ -200,8 +202,19 @@ class OccupancyEngine:
             r += area.unmonitored_rate * (area.at - t)  # a late reading says less about now
         else:
             self._advance(area, t)
+        innovation = z - area.mean
+        spread = area.var + r
+        surprise = 0
+        if innovation * innovation > self.params.surprise_gate**2 * spread:
+            surprise = 1 if innovation > 0 else -1
+            if surprise == area.surprise:
+                # Two outlying readings in a row on the same side: the crowd really moved
+                # faster than the process noise allows. Widen the state to take the jump,
+                # instead of creeping towards it for minutes. A single wild count does not.
+                area.var += innovation * innovation - spread
+        area.surprise = surprise
         gain = area.var / (area.var + r)
-        area.mean = max(0.0, area.mean + gain * (z - area.mean))
+        area.mean = max(0.0, area.mean + gain * innovation)
         area.var *= 1.0 - gain
         area.counted = True
 
@@ -243,9 +256,7 @@ class OccupancyEngine:
             mean, var = max(0.0, mean + drift), var + extra
         density = mean / area.usable_m2
         fresh = [
-            d
-            for d, t in area.local_density.values()
-            if now - t <= self.params.local_density_ttl_s
+            d for d, t in area.local_density.values() if now - t <= self.params.local_density_ttl_s
         ]
         return Estimate(
             area_id=area_id,

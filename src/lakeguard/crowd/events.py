@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from lakeguard.events import Event
 
 
@@ -71,4 +73,4 @@ class PlanStepChanged(Event):
     status: str
     actor: str
     incident_id: int | None = None
-    units: list[str] = []
+    units: list[str] = Field(default_factory=list)

@@ -101,7 +101,9 @@ def acknowledge_alert(
     """Someone in the command room has seen the alert and owns it."""
     alert = get_alert(session, alert_id, for_update=True)
     if alert.status != "open":
-        raise NotAllowedNow(f"alert {alert_id} is {alert.status}; only an open alert is acknowledged")
+        raise NotAllowedNow(
+            f"alert {alert_id} is {alert.status}; only an open alert is acknowledged"
+        )
     alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", now, actor
     _handled(session, alert, what="acknowledged", actor=actor, now=now, note=note)
     return alert

@@ -43,7 +43,9 @@ class DispatchingPlanRunner:
         now: datetime,
         monitor: CrowdMonitor,
     ) -> None:
-        run = PlanRunRow(alert_id=alert.id, area_id=alert.area_id, started_at=now, level=alert.level)
+        run = PlanRunRow(
+            alert_id=alert.id, area_id=alert.area_id, started_at=now, level=alert.level
+        )
         session.add(run)
         session.flush()
         emit(
@@ -90,7 +92,9 @@ class DispatchingPlanRunner:
         assert step.post is not None
         post = self._posts[step.post]
         # A segment post is met at its middle.
-        spot = post.shape.interpolate(0.5, normalized=True) if post.kind == "segment" else post.shape
+        spot = (
+            post.shape.interpolate(0.5, normalized=True) if post.kind == "segment" else post.shape
+        )
         incident = incidents.create_incident(
             session,
             venue=self.context,

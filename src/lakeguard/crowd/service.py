@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -54,6 +54,7 @@ class _AreaWatch:
     tracker: LevelTracker
     history: deque[tuple[float, float]]  # (time, occupancy) samples, oldest first
     last_sample: float | None = None
+    judged_at: float | None = None  # data time of the last judgement
     alert_id: int | None = None  # the open alert, if any
     predicted: tuple[Level, float] | None = None
 
@@ -67,6 +68,7 @@ class CrowdMonitor:
         *,
         params: EngineParams | None = None,
         sample_s: float = 60.0,
+        judge_s: float = 5.0,
         plan_runner: PlanRunner | None = None,
     ) -> None:
         self.scenario = scenario
@@ -74,6 +76,7 @@ class CrowdMonitor:
         book = scenario.plans
         self.rules: AlertRules = (book.crowd_alerts if book else CrowdAlertRules()).rules()
         self.sample_s = sample_s
+        self.judge_s = judge_s
         self.plan_runner = plan_runner
         self._names = {a.id: a.name.en for a in scenario.areas}
         self._watch = {
@@ -113,10 +116,24 @@ class CrowdMonitor:
 
     # --- the ingest cycle -----------------------------------------------------------------
 
-    def observe(self, observations: Iterable[Observation]) -> set[str]:
-        """Fold observations into the estimates; returns the areas touched."""
-        apply = self.engine.apply
-        return {apply(o) for o in observations}
+    def process(self, session: Session, observations: Sequence[Observation]) -> None:
+        """Fold time-ordered observations in, judging each area as its data time moves on.
+
+        An area is judged at most once per ``judge_s`` of its data time within a batch and
+        once more at the batch's end, so a batch spanning minutes raises (or clears) an alert
+        inside the same cycle, with the hold times measured on the observations' own clock.
+        """
+        touched: set[str] = set()
+        for obs in observations:
+            area_id = self.engine.apply(obs)
+            touched.add(area_id)
+            t = obs.at.timestamp()
+            judged = self._watch[area_id].judged_at
+            if judged is None or t - judged >= self.judge_s:
+                self.evaluate(session, (area_id,), t)
+        if observations:
+            end = observations[-1].at.timestamp()
+            self.evaluate(session, [a for a in touched if self._watch[a].judged_at != end], end)
 
     def evaluate(self, session: Session, areas: Iterable[str], t: float) -> None:
         """Sample, judge and alert each area at time t (seconds since the epoch)."""
@@ -125,6 +142,7 @@ class CrowdMonitor:
             if estimate is None:
                 continue
             watch = self._watch[area_id]
+            watch.judged_at = t
             sampled = self._sample(session, watch, estimate)
             if estimate.capacity is None and estimate.local_density is None:
                 continue
@@ -291,7 +309,9 @@ class CrowdMonitor:
             alert.cause = "forecast"
         alert.predicted_level, alert.predicted_in_s = int(level), round(in_s, 1)
         minutes = max(1, round(in_s / 60))
-        message = f"{self._names[estimate.area_id]} will reach {level.label} in about {minutes} minutes"
+        message = (
+            f"{self._names[estimate.area_id]} will reach {level.label} in about {minutes} minutes"
+        )
         at = utc(estimate.at)
         session.add(
             AlertTimelineRow(

@@ -26,9 +26,7 @@ Command = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.
 # Whoever owns a step may tick it: the command room, or officers and guards on the ground.
 StepOwner = Annotated[
     Principal,
-    Depends(
-        require(Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.FIELD_OFFICER, Role.GUARD)
-    ),
+    Depends(require(Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.FIELD_OFFICER, Role.GUARD)),
 ]
 
 
@@ -71,6 +69,10 @@ def estimate_json(e: Estimate, level: Level) -> dict[str, Any]:
     }
 
 
+def _label(level: int | None) -> str | None:
+    return None if level is None else Level(level).label
+
+
 def alert_json(row: AlertRow, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -82,7 +84,9 @@ def alert_json(row: AlertRow, names: dict[str, str]) -> dict[str, Any]:
         "cause": row.cause,
         "ratio": row.ratio,
         "density": row.density,
-        "predicted_level": None if row.predicted_level is None else Level(row.predicted_level).label,
+        "predicted_level": None
+        if row.predicted_level is None
+        else Level(row.predicted_level).label,
         "predicted_in_s": row.predicted_in_s,
         "opened_at": row.opened_at.isoformat(),
         "changed_at": row.changed_at.isoformat(),
@@ -171,7 +175,9 @@ def read_alerts(
 
 
 @router.get("/alerts/{alert_id}", summary="An alert with its timeline and plan checklist")
-def read_alert(alert_id: int, who: Staff, venue: CurrentVenue, session: DbSession) -> dict[str, Any]:
+def read_alert(
+    alert_id: int, who: Staff, venue: CurrentVenue, session: DbSession
+) -> dict[str, Any]:
     try:
         row = handling.get_alert(session, alert_id)
     except handling.AlertNotFound as exc:
@@ -181,15 +187,19 @@ def read_alert(alert_id: int, who: Staff, venue: CurrentVenue, session: DbSessio
         {
             "at": t.at.isoformat(),
             "what": t.what,
-            "from_level": None if t.from_level is None else Level(t.from_level).label,
-            "to_level": None if t.to_level is None else Level(t.to_level).label,
+            "from_level": _label(t.from_level),
+            "to_level": _label(t.to_level),
             "actor": t.actor,
             "note": t.note,
         }
         for t in handling.timeline_of(session, alert_id)
     ]
     body["plans"] = [
-        {"run_id": run.id, "started_at": run.started_at.isoformat(), "steps": [step_json(s) for s in steps]}
+        {
+            "run_id": run.id,
+            "started_at": run.started_at.isoformat(),
+            "steps": [step_json(s) for s in steps],
+        }
         for run, steps in handling.plan_of(session, alert_id)
     ]
     return body
@@ -230,7 +240,9 @@ def close(
 
 
 @router.post("/plan-steps/{step_id}", summary="Tick an emergency plan step done or skipped")
-def update_step(step_id: int, body: StepUpdate, who: StepOwner, session: DbSession) -> dict[str, Any]:
+def update_step(
+    step_id: int, body: StepUpdate, who: StepOwner, session: DbSession
+) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             row = handling.mark_step(

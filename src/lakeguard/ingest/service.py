@@ -122,8 +122,7 @@ class Ingestor:
         accepted = [obs for _, obs in fresh if (obs.sensor_id, obs.event_id) in stored]
         if accepted:
             accepted.sort(key=lambda o: o.at)
-            touched = self.monitor.observe(accepted)
-            self.monitor.evaluate(session, touched, accepted[-1].at.timestamp())
+            self.monitor.process(session, accepted)
         if rejects:
             self._dead_letters(session, items, rejects, sender=sender, source=source, now=now)
         return BatchResult(
@@ -216,7 +215,9 @@ class Ingestor:
             )
 
 
-def list_rejects(session: Session, *, limit: int = 100, sensor_id: str | None = None) -> list[RejectRow]:
+def list_rejects(
+    session: Session, *, limit: int = 100, sensor_id: str | None = None
+) -> list[RejectRow]:
     """The newest dead letters first."""
     query = select(RejectRow).order_by(RejectRow.id.desc()).limit(limit)
     if sensor_id is not None:

@@ -16,8 +16,17 @@ from lakeguard.ingest.service import list_rejects
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
-# A sensor's own token, or an integration account (a vendor platform's adapter) with the scope.
-Reporter = Annotated[Principal, Depends(require(Role.DEVICE, Role.ADMIN, scope="observations"))]
+Device = Annotated[Principal, Depends(require(Role.DEVICE, Role.ADMIN, scope="observations"))]
+
+
+def _reporter(who: Device) -> Principal:
+    """A sensor's own token, or an integration account (a vendor platform's adapter)."""
+    if Role.ADMIN not in who.roles and who.sensor_id is None:
+        raise ProblemError(403, "Forbidden", "only a sensor's own token reports observations")
+    return who
+
+
+Reporter = Annotated[Principal, Depends(_reporter)]
 Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.AUDITOR))]
 
 
@@ -37,11 +46,7 @@ async def post_observations(
         raise ProblemError(
             413, "Batch too large", f"at most {MAX_BATCH} observations; this batch has {len(body)}"
         )
-    only_sensor = None
-    if Role.ADMIN not in who.roles:
-        if who.sensor_id is None:
-            raise ProblemError(403, "Forbidden", "only a sensor's own token reports observations")
-        only_sensor = who.sensor_id
+    only_sensor = None if Role.ADMIN in who.roles else who.sensor_id
     return await run_in_threadpool(
         state.crowd.ingest,
         body,
