@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from lakeguard.ingest.models import RejectRow
 from lakeguard.ingest.schema import MAX_BATCH, BatchResult, Reject
@@ -142,7 +143,7 @@ def status_of(sensor_id: str, payload: bytes, now: datetime) -> list[dict[str, A
     item: dict[str, Any] = {
         "sensor_id": sensor_id,
         "event_id": f"mqtt-{now:%Y%m%dT%H%M%S%fZ}-{hashlib.sha256(payload).hexdigest()[:12]}",
-        "at": now,
+        "at": now.isoformat(),  # JSON-ready: a refused item is kept as JSON in its dead letter
     }
     if isinstance(value, str) and value.lower() in _PLAIN_STATUS:
         return [{**item, "kind": "status", "online": _PLAIN_STATUS[value.lower()]}]
@@ -151,6 +152,10 @@ def status_of(sensor_id: str, payload: bytes, now: datetime) -> list[dict[str, A
     # The sensor's own fields win, so a payload naming another sensor is refused by the
     # ingest path as from the wrong sender, and a bad field is refused with its reason.
     return [{**item, **value, "kind": "status"}]
+
+
+def _is_failure(code: int | ReasonCode) -> bool:
+    return (code if isinstance(code, int) else code.value) >= 0x80
 
 
 class SensorSubscriber:
@@ -179,9 +184,12 @@ class SensorSubscriber:
         while True:
             try:
                 async with self._client() as client:
-                    await client.subscribe(
+                    granted = await client.subscribe(
                         [(sensor_topic(self.venue_id, "+", channel), 1) for channel in Channel]
                     )
+                    if any(_is_failure(code) for code in granted):
+                        refused = ", ".join(str(code) for code in granted)
+                        raise aiomqtt.MqttError(f"the broker refused the subscription ({refused})")
                     self.subscribed = True
                     retry_s = FIRST_RETRY_S
                     log.info("MQTT: subscribed to venue %s's sensors on %s", self.venue_id, where)
@@ -247,6 +255,8 @@ class SensorSubscriber:
             return BatchResult(
                 accepted=0, duplicates=0, rejected=[Reject(index=0, event_id=None, reason=str(exc))]
             )
+        if not items:
+            return BatchResult(accepted=0, duplicates=0, rejected=[])
         try:
             result = self.runtime.ingest(
                 items, sender=sender, source="mqtt", now=now, only_sensor=sensor_id
@@ -258,7 +268,11 @@ class SensorSubscriber:
             first = result.rejected[0]
             log.warning(
                 "MQTT: %d of %d from %s refused (first: #%d %s)",
-                *(len(result.rejected), len(items), sender, first.index, first.reason),
+                len(result.rejected),
+                len(items),
+                sender,
+                first.index,
+                first.reason,
             )
         return result
 

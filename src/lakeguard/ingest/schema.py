@@ -6,16 +6,15 @@
 - ``density``: persons per m² estimated over the field of view;
 - ``status``: the sensor going online or offline (MQTT last will included).
 
-``in`` means into the sensor's area. Timestamps must carry a time zone and are kept in UTC.
+``in`` means into the sensor's area. Timestamps must carry a time zone (any zone).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from lakeguard.venue.schema import SensorKind
 
@@ -51,35 +50,31 @@ class _Observation(BaseModel):
 
     event_id: EventId
     sensor_id: SensorId
+    # Any zone is accepted and kept as sent; what is stored and computed is the instant.
     at: AwareDatetime
-
-    @field_validator("at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
 
 
 class Crossing(_Observation):
-    kind: Literal[ObservationKind.CROSSING]
+    kind: Literal["crossing"]
     window_s: float = Field(gt=0, le=3600)
     entered: int = Field(alias="in", ge=0, le=1_000_000)
     exited: int = Field(alias="out", ge=0, le=1_000_000)
 
 
 class AreaCount(_Observation):
-    kind: Literal[ObservationKind.COUNT]
+    kind: Literal["count"]
     count: int = Field(ge=0, le=10_000_000)
     coverage: float = Field(1.0, gt=0, le=1)
 
 
 class DensityEstimate(_Observation):
-    kind: Literal[ObservationKind.DENSITY]
+    kind: Literal["density"]
     persons_per_m2: float = Field(ge=0, le=15)
     coverage: float = Field(1.0, gt=0, le=1)
 
 
 class SensorStatus(_Observation):
-    kind: Literal[ObservationKind.STATUS]
+    kind: Literal["status"]
     online: bool
 
 

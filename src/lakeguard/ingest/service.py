@@ -10,14 +10,14 @@ items of the same batch are kept.
 from __future__ import annotations
 
 import json
+from functools import cache
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lakeguard.crowd.service import CrowdMonitor
@@ -43,6 +43,14 @@ MAX_AGE_S = 86_400.0  # older than a day says nothing about now
 PAYLOAD_LIMIT = 2_000  # characters of a refused item kept in its dead letter
 
 
+class ConcurrentIngest(RuntimeError):
+    def __init__(self, foreign: int) -> None:
+        super().__init__(
+            f"{foreign} observations were stored by another process during this cycle; "
+            "run one ingest process per venue"
+        )
+
+
 class BatchTooLarge(ValueError):
     def __init__(self, size: int) -> None:
         super().__init__(f"a batch holds at most {MAX_BATCH} observations; this one has {size}")
@@ -53,14 +61,45 @@ def _reason(error: ErrorDetails) -> str:
     return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
-def _row(obs: Observation, area_id: str, received_at: datetime) -> dict[str, Any]:
+_COLUMNS = (
+    "sensor_id",
+    "event_id",
+    "area_id",
+    "kind",
+    "at_s",
+    "received_s",
+    "window_s",
+    "entered",
+    "exited",
+    "count",
+    "coverage",
+    "persons_per_m2",
+    "online",
+)
+
+
+@cache
+def _insert_sql(dialect: str) -> str:
+    """The insert of one observation row, with named parameters as the database's driver
+    takes them (sqlite3 and psycopg, the two databases LakeGuard runs on)."""
+    marks = {"sqlite": ":{}", "postgresql": "%({})s"}
+    if dialect not in marks:
+        raise RuntimeError(f"observations are stored in SQLite or PostgreSQL, not {dialect}")
+    values = ", ".join(marks[dialect].format(c) for c in _COLUMNS)
+    return (
+        f"INSERT INTO observations ({', '.join(_COLUMNS)}) VALUES ({values}) "
+        "ON CONFLICT (sensor_id, event_id) DO NOTHING"
+    )
+
+
+def _row(obs: Observation, area_id: str, received_s: float) -> dict[str, Any]:
     row: dict[str, Any] = {
         "sensor_id": obs.sensor_id,
         "event_id": obs.event_id,
         "area_id": area_id,
-        "kind": obs.kind.value,
-        "at": obs.at,
-        "received_at": received_at,
+        "kind": obs.kind,
+        "at_s": obs.at.timestamp(),
+        "received_s": received_s,
         "window_s": None,
         "entered": None,
         "exited": None,
@@ -160,7 +199,7 @@ class Ingestor:
             return f"sensor_id: this sender reports for sensor {only_sensor!r} only"
         if obs.kind not in ACCEPTS[sensor.kind]:
             allowed = ", ".join(sorted(ACCEPTS[sensor.kind]))
-            return f"kind: a {sensor.kind.value} sends {allowed}, not {obs.kind.value}"
+            return f"kind: a {sensor.kind.value} sends {allowed}, not {obs.kind}"
         if obs.at > latest:
             ahead = (obs.at - now).total_seconds()
             return f"at: {ahead:.0f} s in the future (sensor clock ahead?)"
@@ -171,20 +210,34 @@ class Ingestor:
     def _store(
         self, session: Session, observations: list[Observation], now: datetime
     ) -> set[tuple[str, str]]:
-        """Insert those not stored yet; returns the (sensor, event id) pairs that were new."""
+        """Insert those not stored yet; returns the (sensor, event id) pairs that were new.
+
+        One ``executemany`` with ``ON CONFLICT DO NOTHING``. When the row count says some were
+        already there, the new ones are read back by id: ``INSERT ... RETURNING`` over ten
+        thousand rows costs SQLAlchemy far more than the database does. Cycles run one at a
+        time (the runtime's lock), so the ids above the previous maximum are this cycle's.
+        """
         if not observations:
             return set()
+        keys = {(o.sensor_id, o.event_id) for o in observations}
         area_of = self.monitor.engine.area_of
-        rows = [_row(o, area_of(o.sensor_id) or "", now) for o in observations]
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(ObservationRow)
-            .on_conflict_do_nothing(index_elements=["sensor_id", "event_id"])
-            .returning(ObservationRow.sensor_id, ObservationRow.event_id)
+        received = now.timestamp()
+        rows = [_row(o, area_of(o.sensor_id) or "", received) for o in observations]
+        table = ObservationRow.__table__
+        connection = session.connection()
+        before = connection.execute(select(func.max(table.c.id))).scalar() or 0
+        # Straight to the driver: SQLAlchemy's per-row parameter processing costs more than
+        # SQLite's insert, and these columns need no conversion.
+        result = connection.exec_driver_sql(_insert_sql(connection.dialect.name), rows)
+        if result.rowcount == len(rows):
+            return keys
+        fresh = connection.execute(
+            select(table.c.sensor_id, table.c.event_id).where(table.c.id > before)
         )
-        result = session.execute(statement, rows)
-        return {(r.sensor_id, r.event_id) for r in result}
+        stored = {(r.sensor_id, r.event_id) for r in fresh}
+        if not stored <= keys:
+            raise ConcurrentIngest(len(stored - keys))
+        return stored
 
     def _dead_letters(
         self,

@@ -105,8 +105,8 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(length=128), nullable=False),
         sa.Column("area_id", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("at_s", sa.Double(), nullable=False),
+        sa.Column("received_s", sa.Double(), nullable=False),
         sa.Column("window_s", sa.Double(), nullable=True),
         sa.Column("entered", sa.Integer(), nullable=True),
         sa.Column("exited", sa.Integer(), nullable=True),
@@ -118,7 +118,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("sensor_id", "event_id", name="uq_observations_sensor_event"),
     )
     with op.batch_alter_table("observations", schema=None) as batch_op:
-        batch_op.create_index("ix_observations_area_at", ["area_id", "at"], unique=False)
+        batch_op.create_index("ix_observations_area_at", ["area_id", "at_s"], unique=False)
 
     op.create_table(
         "crowd_alert_timeline",
