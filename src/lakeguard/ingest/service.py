@@ -10,9 +10,9 @@ items of the same batch are kept.
 from __future__ import annotations
 
 import json
-from functools import cache
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
