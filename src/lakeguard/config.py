@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     bus_url: str = Field(
         "memory://", description="Event bus: memory:// (in-process) or nats://host:4222"
     )
+    mqtt_url: str = Field(
+        "", description="MQTT broker for sensors, mqtt://[user:password@]host[:port]; empty: off."
+    )
     scenario_path: Path = Field(
         default_factory=bundled_scenario, description="Scenario folder loaded by default."
     )

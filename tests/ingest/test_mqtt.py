@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,13 +23,21 @@ from typing import Any, TypeVar
 import paho.mqtt.client as paho
 import pytest
 from fastapi.testclient import TestClient
-from paho.mqtt import publish
 from sqlalchemy import Engine, select
 
 from lakeguard.api.app import create_app
 from lakeguard.config import Settings
 from lakeguard.ingest.models import ObservationRow, RejectRow
-from lakeguard.ingest.mqtt import Broker, Channel, MqttUrlError, sensor_topic
+from lakeguard.ingest.mqtt import (
+    Broker,
+    Channel,
+    MqttUrlError,
+    Unreadable,
+    observations_of,
+    sensor_topic,
+    status_of,
+)
+from lakeguard.ingest.schema import MAX_BATCH
 from lakeguard.store.session import make_sessionmaker, transaction
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.service import store_scenario
@@ -77,30 +86,40 @@ class Sensors:
     def topic(self, sensor_id: str, channel: Channel) -> str:
         return sensor_topic(self.venue_id, sensor_id, channel)
 
+    def device(self, will_topic: str | None = None) -> paho.Client:
+        """A connected client, its network loop running, with a last will of ``offline``."""
+        device = paho.Client(
+            paho.CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:12]}"
+        )
+        if self.broker.username:
+            device.username_pw_set(self.broker.username, self.broker.password)
+        if will_topic is not None:
+            device.will_set(will_topic, "offline", qos=1, retain=True)
+            self.retained.add(will_topic)
+        device.connect(self.broker.host, self.broker.port)
+        device.loop_start()
+        return device
+
     def publish(self, *messages: tuple[str, Channel, Any], retain: bool = False) -> None:
         """Send messages in order over one connection; a str or bytes payload is sent as is."""
-        batch: list[paho.MessageTuple] = []
-        for sensor_id, channel, payload in messages:
-            topic = self.topic(sensor_id, channel)
-            raw = payload if isinstance(payload, str | bytes) else json.dumps(payload)
-            batch.append((topic, raw, 1, retain))
-            if retain:
-                self.retained.add(topic)
-        publish.multiple(batch, **self.connection("sensor"))
-
-    def connection(self, role: str) -> dict[str, Any]:
-        auth = {"username": self.broker.username, "password": self.broker.password}
-        return {
-            "hostname": self.broker.host,
-            "port": self.broker.port,
-            "client_id": f"test-{role}-{uuid.uuid4().hex[:10]}",
-            "auth": auth if self.broker.username else None,
-        }
+        device = self.device()
+        try:
+            for sensor_id, channel, payload in messages:
+                topic = self.topic(sensor_id, channel)
+                raw = payload if isinstance(payload, str | bytes) else json.dumps(payload)
+                device.publish(topic, raw, qos=1, retain=retain).wait_for_publish(timeout=5)
+                if retain:
+                    self.retained.add(topic)
+        finally:
+            device.disconnect()
+            device.loop_stop()
 
     def clear_retained(self) -> None:
-        if self.retained:
-            batch: list[paho.MessageTuple] = [(t, b"", 1, True) for t in self.retained]
-            publish.multiple(batch, **self.connection("cleanup"))
+        device = self.device()
+        for topic in self.retained:
+            device.publish(topic, b"", qos=1, retain=True).wait_for_publish(timeout=5)
+        device.disconnect()
+        device.loop_stop()
 
 
 @pytest.fixture
@@ -110,7 +129,7 @@ def sensors(mqtt_url: str, venue: Scenario) -> Iterator[Sensors]:
     sensors.clear_retained()
 
 
-def serve(venue: Scenario, database_url: str, mqtt_url: str) -> TestClient:
+def serve(database_url: str, mqtt_url: str) -> TestClient:
     return TestClient(create_app(Settings(database_url=database_url, mqtt_url=mqtt_url)))
 
 
@@ -127,7 +146,7 @@ def stored_venue(db_engine: Engine, venue: Scenario) -> Scenario:
 
 @pytest.fixture
 def client(stored_venue: Scenario, database_url: str, mqtt_url: str) -> Iterator[TestClient]:
-    with serve(stored_venue, database_url, mqtt_url) as client:
+    with serve(database_url, mqtt_url) as client:
         eventually(lambda: subscribed(client), "the subscriber to subscribe")
         yield client
 
@@ -175,7 +194,9 @@ def test_a_batch_is_stored_once_however_often_it_is_sent(
     ]  # fmt: skip
     # The same batch again, then one new observation (a single object) behind it on the same
     # connection: once that one is in, the repeat has been handled.
-    sensors.publish((CAMERA, Channel.OBSERVATIONS, batch), (CAMERA, Channel.OBSERVATIONS, count("c-3")))
+    sensors.publish(
+        (CAMERA, Channel.OBSERVATIONS, batch), (CAMERA, Channel.OBSERVATIONS, count("c-3"))
+    )
     eventually(lambda: "c-3" in stored_ids(db_engine, CAMERA), "the observation after the repeat")
     assert sorted(stored_ids(db_engine, CAMERA)) == ["c-0", "c-1", "c-2", "c-3"]
     assert dead_letters(db_engine, f"mqtt:{CAMERA}") == []
@@ -235,11 +256,12 @@ def test_status_retained_plain_or_json(
     eventually(lambda: "boot-7-off" in stored_ids(db_engine, GATE), "the last status")
     rows = observations(db_engine, GATE)
     assert [r.online for r in rows] == [False, True, True, False]
-    assert rows[1].event_id == "boot-7" and rows[1].at.replace(tzinfo=UTC) >= before - timedelta(seconds=1)
+    # No time of its own: it happened when it arrived.
+    assert rows[1].event_id == "boot-7" and rows[1].at_s >= before.timestamp() - 1
     reasons = [letter.reason for letter in dead_letters(db_engine, f"mqtt:{GATE}")]
     assert reasons[0] == "payload: not online, offline or a JSON object"
     assert reasons[1] == "sensor_id: this sender reports for sensor 'gate-broken-bridge-north' only"
-    assert reasons[2].startswith("online: Input should be a valid boolean")
+    assert reasons[2].startswith("status.online: Input should be a valid boolean")
     assert len(reasons) == 3
 
 
@@ -247,14 +269,7 @@ def test_a_sensor_that_drops_off_is_marked_offline_by_its_last_will(
     client: TestClient, sensors: Sensors, db_engine: Engine
 ) -> None:
     topic = sensors.topic(GATE, Channel.STATUS)
-    sensors.retained.add(topic)
-    options = sensors.connection("gate")
-    device = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=options["client_id"])
-    if options["auth"]:
-        device.username_pw_set(options["auth"]["username"], options["auth"]["password"])
-    device.will_set(topic, "offline", qos=1, retain=True)
-    device.connect(options["hostname"], options["port"])
-    device.loop_start()
+    device = sensors.device(will_topic=topic)
     try:
         device.publish(topic, "online", qos=1, retain=True).wait_for_publish(timeout=5)
         eventually(lambda: observations(db_engine, GATE), "the gate's online")
@@ -263,77 +278,134 @@ def test_a_sensor_that_drops_off_is_marked_offline_by_its_last_will(
         device.socket().close()  # type: ignore[union-attr]
     finally:
         device.loop_stop()
-    rows = eventually(
-        lambda: (rows := observations(db_engine, GATE)) if len(rows) == 2 else None,
-        "the broker to publish the last will",
+    eventually(
+        lambda: len(observations(db_engine, GATE)) == 2, "the broker to publish the last will"
     )
+    rows = observations(db_engine, GATE)
     assert [(r.kind, r.online) for r in rows] == [("status", True), ("status", False)]
 
 
 def test_messages_sent_while_lakeguard_is_away_arrive_when_it_is_back(
     stored_venue: Scenario, database_url: str, mqtt_url: str, sensors: Sensors, db_engine: Engine
 ) -> None:
-    with serve(stored_venue, database_url, mqtt_url) as client:
+    with serve(database_url, mqtt_url) as client:
         eventually(lambda: subscribed(client), "the first subscription")
     sensors.publish((CAMERA, Channel.OBSERVATIONS, count("while-away")))
-    with serve(stored_venue, database_url, mqtt_url):
+    with serve(database_url, mqtt_url):
         eventually(lambda: stored_ids(db_engine, CAMERA), "the message queued by the broker")
     assert stored_ids(db_engine, CAMERA) == ["while-away"]
 
 
+class OwnBroker:
+    """A Mosquitto of one test's own on a free port, for the test to stop and start again."""
+
+    def __init__(self, folder: Path, users: dict[str, str], acl: str) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        # As root it would drop to the mosquitto user, who cannot read the test's folder.
+        lines = [f"listener {self.port} 127.0.0.1", "user root"]
+        if users:
+            passwords, rules = folder / "passwords", folder / "acl"
+            for n, (user, password) in enumerate(users.items()):
+                create = ["-c"] if n == 0 else []
+                run = ["mosquitto_passwd", *create, "-b", str(passwords), user, password]
+                subprocess.run(run, check=True, capture_output=True)
+            rules.write_text(acl)
+            lines += ["allow_anonymous false", f"password_file {passwords}", f"acl_file {rules}"]
+        else:
+            lines += ["allow_anonymous true"]
+        self.config = folder / "mosquitto.conf"
+        self.config.write_text("\n".join(lines) + "\n")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["mosquitto", "-c", str(self.config)], stderr=subprocess.DEVNULL
+        )
+        eventually(lambda: listening(Broker("127.0.0.1", self.port)), "mosquitto to listen")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
 @pytest.fixture
-def own_broker(tmp_path: Path, mqtt_url: str) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    """Starts a Mosquitto of this test's own on a free port; the test may stop and restart it."""
-    program = shutil.which("mosquitto")
-    if program is None:
+def own_broker(tmp_path: Path) -> Iterator[Callable[..., OwnBroker]]:
+    """Makes brokers of the test's own: ``own_broker(users={name: password}, acl=text)``."""
+    if shutil.which("mosquitto") is None or shutil.which("mosquitto_passwd") is None:
         if os.environ.get(MQTT_ENV):
-            pytest.fail("the mosquitto program is not installed")
-        pytest.skip("the mosquitto program is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = tmp_path / "mosquitto.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    running: list[subprocess.Popen[bytes]] = []
+            pytest.fail("Mosquitto (mosquitto, mosquitto_passwd) is not installed")
+        pytest.skip("Mosquitto (mosquitto, mosquitto_passwd) is not installed")
+    made: list[OwnBroker] = []
 
-    def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([program, "-c", str(config)], stderr=subprocess.DEVNULL)
-        running.append(process)
-        eventually(lambda: listening(Broker("127.0.0.1", port)), "mosquitto to listen")
-        return process
+    def make(users: dict[str, str] | None = None, acl: str = "") -> OwnBroker:
+        folder = tmp_path / f"broker-{len(made)}"
+        folder.mkdir()
+        made.append(OwnBroker(folder, users or {}, acl))
+        return made[-1]
 
-    start.port = port  # type: ignore[attr-defined]
-    yield start
-    for process in running:
-        process.terminate()
-        process.wait(timeout=10)
+    yield make
+    for broker in made:
+        broker.stop()
 
 
 def test_the_subscriber_waits_for_the_broker_and_reconnects(
-    own_broker: Callable[[], subprocess.Popen[bytes]],
+    own_broker: Callable[..., OwnBroker],
     stored_venue: Scenario,
     database_url: str,
     db_engine: Engine,
 ) -> None:
-    url = f"mqtt://127.0.0.1:{own_broker.port}"  # type: ignore[attr-defined]
-    sensors = Sensors(Broker.from_url(url), stored_venue.id)
-    with serve(stored_venue, database_url, url) as client:
+    broker = own_broker()
+    sensors = Sensors(Broker.from_url(broker.url), stored_venue.id)
+    with serve(database_url, broker.url) as client:
         # No broker yet: the API serves all the same.
         assert client.get("/api/v1/health").status_code == 200
         assert not subscribed(client)
-        broker = own_broker()
+        broker.start()
         eventually(lambda: subscribed(client), "the subscriber to connect")
         sensors.publish((CAMERA, Channel.OBSERVATIONS, count("first")))
         eventually(lambda: stored_ids(db_engine, CAMERA), "the first observation")
 
-        broker.terminate()
-        broker.wait(timeout=10)
+        broker.stop()
         eventually(lambda: not subscribed(client), "the subscriber to notice")
-        own_broker()
+        broker.start()
         eventually(lambda: subscribed(client), "the subscriber to reconnect")
         sensors.publish((CAMERA, Channel.OBSERVATIONS, count("second")))
         eventually(lambda: len(stored_ids(db_engine, CAMERA)) == 2, "the second observation")
     assert stored_ids(db_engine, CAMERA) == ["first", "second"]
+
+
+# The README's recipe: one user per sensor, kept to its own topics; LakeGuard reads them all.
+ACL = """user lakeguard
+topic read lakeguard/+/sensors/#
+
+pattern readwrite lakeguard/+/sensors/%u/#
+"""
+USERS = {"lakeguard": "lg-secret", CAMERA: "cam-secret", OTHER_CAMERA: "other-secret"}
+
+
+def test_with_the_readme_acl_a_sensor_cannot_speak_for_another(
+    own_broker: Callable[..., OwnBroker],
+    stored_venue: Scenario,
+    database_url: str,
+    db_engine: Engine,
+) -> None:
+    broker = own_broker(users=USERS, acl=ACL)
+    broker.start()
+    camera = Sensors(Broker("127.0.0.1", broker.port, CAMERA, USERS[CAMERA]), stored_venue.id)
+    with serve(database_url, f"mqtt://lakeguard:lg-secret@127.0.0.1:{broker.port}") as client:
+        eventually(lambda: subscribed(client), "LakeGuard to log in and subscribe")
+        camera.publish(
+            (OTHER_CAMERA, Channel.OBSERVATIONS, count("forged", sensor=OTHER_CAMERA)),
+            (CAMERA, Channel.OBSERVATIONS, count("own")),
+        )
+        eventually(lambda: stored_ids(db_engine, CAMERA), "the camera's own observation")
+    assert stored_ids(db_engine, OTHER_CAMERA) == []  # the broker dropped it
+    assert dead_letters(db_engine, f"mqtt:{OTHER_CAMERA}") == []
 
 
 @pytest.mark.parametrize(
@@ -366,8 +438,33 @@ def test_a_broker_url_is_read_and_its_password_never_shown() -> None:
     assert "s3cret" not in str(refused.value) and "lakeguard:***@broker" in str(refused.value)
 
 
-def test_the_api_refuses_to_start_with_a_bad_broker_url(db_engine: Engine, database_url: str) -> None:
+def test_the_api_refuses_to_start_with_a_bad_broker_url(
+    db_engine: Engine, database_url: str
+) -> None:
     settings = Settings(database_url=database_url, mqtt_url="tcp://127.0.0.1:1883")
-    with pytest.raises(MqttUrlError, match="LAKEGUARD_MQTT_URL='tcp://127.0.0.1:1883' is refused"):
-        with TestClient(create_app(settings)):
-            pass
+    refusal = re.escape("LAKEGUARD_MQTT_URL='tcp://127.0.0.1:1883' is refused")
+    with pytest.raises(MqttUrlError, match=refusal), TestClient(create_app(settings)):
+        pass
+
+
+def test_what_a_message_holds() -> None:
+    now = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    assert observations_of(b'{"kind": "count"}') == [{"kind": "count"}]
+    assert observations_of(b"[1, 2]") == [1, 2]  # the ingest path names what is wrong with each
+    with pytest.raises(Unreadable, match=f"at most {MAX_BATCH} observations; this one has"):
+        observations_of(json.dumps([{}] * (MAX_BATCH + 1)).encode())
+    with pytest.raises(Unreadable, match="not JSON"):
+        observations_of(b"[" * 100_000)  # too deep to parse
+    assert status_of(GATE, b"", now) == []  # a retained status being cleared
+    [will] = status_of(GATE, b"offline\n", now)
+    assert will == {"kind": "status", "sensor_id": GATE, "online": False, "at": now.isoformat(),
+                    "event_id": will["event_id"]}  # fmt: skip
+    # The same payload at the same time gets the same id; another time, another id.
+    assert status_of(GATE, b"offline\n", now)[0]["event_id"] == will["event_id"]
+    assert (
+        status_of(GATE, b"offline", now + timedelta(seconds=1))[0]["event_id"] != will["event_id"]
+    )
+    [own] = status_of(
+        GATE, b'{"online": true, "event_id": "e-1", "at": "2026-05-01T07:59:00Z"}', now
+    )
+    assert (own["event_id"], own["at"], own["online"]) == ("e-1", "2026-05-01T07:59:00Z", True)

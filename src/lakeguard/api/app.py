@@ -23,6 +23,7 @@ from lakeguard.crowd.runtime import CrowdRuntime
 from lakeguard.forces import views as forces_views
 from lakeguard.incidents import views as incident_views
 from lakeguard.ingest import views as ingest_views
+from lakeguard.ingest.mqtt import running_subscriber
 from lakeguard.store.session import make_engine, make_sessionmaker
 from lakeguard.venue import views as venue_views
 from lakeguard.venue.service import VenueNotFound
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except VenueNotFound as exc:
             log.warning("%s", exc)
         app.state.lakeguard = state
-        async with running_relay(state):
+        async with running_relay(state), running_subscriber(state) as subscriber:
+            app.state.mqtt = subscriber  # None when MQTT is off
             yield
         state.bus.close()
         engine.dispose()
