@@ -19,6 +19,8 @@ from lakeguard.store.session import transaction
 
 log = logging.getLogger(__name__)
 
+FREE_FLOW_DENSITY = 0.3  # persons/m²: Fruin's level A, walking at free speed
+
 
 class CrowdRuntime:
     """Serialises ingest cycles: the monitor's memory and the database move together.
@@ -71,3 +73,10 @@ class CrowdRuntime:
                 self.monitor = self._fresh_monitor()
                 self.ingestor = Ingestor(self.context.scenario, self.monitor)
                 raise
+
+    def densities(self, now: datetime) -> dict[str, float]:
+        """Persons/m² per area where the crowd slows walkers: above Fruin's level A (0.3),
+        the free-flow bound, so uncrowded areas leave routing on its fast path."""
+        with self.lock:
+            found = self.monitor.densities(now.timestamp())
+        return {area: d for area, d in found.items() if d > FREE_FLOW_DENSITY}

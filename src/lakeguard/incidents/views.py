@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lakeguard.api.deps import CurrentVenue, DbSession, State, unit_of_work
 from lakeguard.api.problems import ProblemError
+from lakeguard.api.state import AppState
 from lakeguard.auth.audit import audit_read
 from lakeguard.auth.policy import Principal, Role, require
 from lakeguard.incidents import metrics
@@ -64,6 +65,11 @@ class AssignmentUpdate(BaseModel):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _densities(state: AppState, now: datetime) -> dict[str, float] | None:
+    """The crowd as the monitor sees it, so walking units are timed through it."""
+    return state.crowd.densities(now) if state.crowd is not None else None
 
 
 def incident_json(row: IncidentRow) -> dict[str, Any]:
@@ -202,14 +208,16 @@ def read_incident(
 def read_recommendation(
     incident_id: int, who: Dispatcher, venue: CurrentVenue, session: DbSession, state: State
 ) -> dict[str, Any]:
+    now = _now()
     try:
         row = incidents.get_incident(session, incident_id=incident_id)
         rec = incidents.recommend_for(
             session,
             venue=venue.context,
             incident=row,
-            now=_now(),
+            now=now,
             max_age_s=state.settings.position_max_age_s,
+            densities=_densities(state, now),
         )
     except _EXPECTED as exc:
         raise _errors(exc) from exc
@@ -236,6 +244,7 @@ def dispatch(
                     incident=row,
                     now=now,
                     max_age_s=state.settings.position_max_age_s,
+                    densities=_densities(state, now),
                 )
                 chosen: list[tuple[str, float | None, list[str]]] = [
                     (p.unit_id, p.eta_s, [r.value for r in p.reasons]) for p in rec.picks
