@@ -30,9 +30,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from lakeguard.ingest.models import RejectRow
 from lakeguard.ingest.schema import MAX_BATCH, BatchResult, Reject
-from lakeguard.ingest.service import PAYLOAD_LIMIT, BatchTooLarge
+from lakeguard.ingest.service import BatchTooLarge, record_unreadable
 from lakeguard.store.session import transaction
 
 if TYPE_CHECKING:
@@ -289,19 +288,15 @@ class SensorSubscriber:
     def _dead_letter(
         self, sensor_id: str, sender: str, payload: bytes, reason: str, now: datetime
     ) -> None:
-        text = payload.decode("utf-8", errors="replace")
         with transaction(self.runtime.sessions) as session:
-            session.add(
-                RejectRow(
-                    received_at=now,
-                    source="mqtt",
-                    sender=sender,
-                    batch_index=0,
-                    sensor_id=sensor_id[:64],
-                    event_id=None,
-                    reason=reason,
-                    payload={"raw": text[:PAYLOAD_LIMIT]},
-                )
+            record_unreadable(
+                session,
+                source="mqtt",
+                sender=sender,
+                sensor_id=sensor_id,
+                raw=payload,
+                reason=reason,
+                now=now,
             )
 
 

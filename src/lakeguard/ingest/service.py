@@ -268,6 +268,32 @@ class Ingestor:
             )
 
 
+def record_unreadable(
+    session: Session,
+    *,
+    source: str,
+    sender: str,
+    sensor_id: str | None,
+    raw: bytes,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Keep a message that could not even be read as observations (not JSON, say)."""
+    text = raw.decode("utf-8", errors="replace")
+    session.add(
+        RejectRow(
+            received_at=now,
+            source=source,
+            sender=sender,
+            batch_index=0,
+            sensor_id=sensor_id[:64] if sensor_id else None,
+            event_id=None,
+            reason=reason,
+            payload={"raw": text[:PAYLOAD_LIMIT]},
+        )
+    )
+
+
 def list_rejects(
     session: Session, *, limit: int = 100, sensor_id: str | None = None
 ) -> list[RejectRow]:
