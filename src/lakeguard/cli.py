@@ -13,10 +13,13 @@ from rich.console import Console
 from rich.table import Table
 
 from lakeguard.auth.cli import audit_app, ensure_first_admin, user_app
+from lakeguard.community.cli import community_app
 from lakeguard.config import Settings
 from lakeguard.forces.cli import units_app, units_seed
 from lakeguard.incidents.cli import report_app
 from lakeguard.ingest.cli import ingest_app
+from lakeguard.notify.cli import notify_app
+from lakeguard.security.cli import security_app
 from lakeguard.venue.schema import Mode
 
 app = typer.Typer(help="LakeGuard: command platform for public safety in scenic areas.")
@@ -29,6 +32,9 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(notify_app, name="notify")
+app.add_typer(community_app, name="community")
+app.add_typer(security_app, name="security")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

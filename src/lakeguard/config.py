@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lakeguard.notify.targets import TargetConfig
+
 DEFAULT_SECRET_KEY = "change-me-lakeguard-development-key"
 
 BUNDLED_SCENARIOS = resources.files("lakeguard") / "scenarios"
@@ -69,6 +71,35 @@ class Settings(BaseSettings):
         "lakeguard_session",
         pattern=r"^[A-Za-z0-9_-]+$",
         description="Name of the cookie that carries the browser session id.",
+    )
+
+    community_case_targets_h: dict[str, float] = Field(
+        default_factory=dict,
+        description="Hours a resident's case of a category may stay open before reminders, "
+        'overriding the defaults, e.g. {"dispute": 120} (JSON).',
+    )
+    community_coverage_target: float = Field(
+        0.88, gt=0, le=1, description="Share of the reachable population liaison groups aim at."
+    )
+    training_overdue_days: int = Field(
+        31, ge=1, le=366, description="A guard with no training in this many days is overdue."
+    )
+
+    notify_targets: list[TargetConfig] = Field(
+        default_factory=list,
+        description="Notify targets (JSON list): chat robots (wecom, dingtalk, feishu), signed "
+        "webhooks and e-mail; each with a name, its credentials and rate limit (docs/notify.md).",
+    )
+    notify_targets_file: Path | None = Field(
+        None, description="A TOML file of [[targets]] tables, read besides notify_targets."
+    )
+    notify_station_targets: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Station id → targets told of its alerts, e.g. {"yuemiao": ["yuemiao-wecom"]}.',
+    )
+    notify_officer_targets: dict[str, str] = Field(
+        default_factory=dict,
+        description='Officer unit id → the e-mail target told of cases, e.g. {"p-001": "mail-1"}.',
     )
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lakeguard.community.events import CaseReminder, CaseStatusChanged
 from lakeguard.crowd.events import (
     AlertHandled,
     AlertLevelChanged,
@@ -17,6 +18,7 @@ from lakeguard.incidents.events import (
     IncidentCreated,
     IncidentStatusChanged,
 )
+from lakeguard.notify.events import BroadcastSent
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     IncidentCreated,
@@ -30,4 +32,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AlertHandled,
     PlanStarted,
     PlanStepChanged,
+    CaseStatusChanged,
+    CaseReminder,
+    BroadcastSent,
 )

@@ -87,6 +87,39 @@ EXPECTED: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): COMMAND,
     ("POST", "/api/v1/alerts/{alert_id}/close"): COMMAND,
     ("POST", "/api/v1/plan-steps/{step_id}"): COMMAND | {FIELD_OFFICER, GUARD},
+    # Community: residents file and follow only their own cases (checked in tests/community).
+    ("POST", "/api/v1/community/communities"): COMMAND,
+    ("GET", "/api/v1/community/communities"): WATCH | {FIELD_OFFICER},
+    ("POST", "/api/v1/community/groups"): COMMAND,
+    ("GET", "/api/v1/community/groups"): WATCH | {FIELD_OFFICER},
+    ("GET", "/api/v1/community/coverage"): WATCH | {FIELD_OFFICER},
+    ("POST", "/api/v1/community/cases"): COMMAND | {FIELD_OFFICER, RESIDENT},
+    ("GET", "/api/v1/community/cases"): WATCH | {FIELD_OFFICER, RESIDENT},
+    ("GET", "/api/v1/community/cases/{case_id}"): WATCH | {FIELD_OFFICER, RESIDENT},
+    ("POST", "/api/v1/community/cases/{case_id}/triage"): COMMAND,
+    ("POST", "/api/v1/community/cases/{case_id}/assign"): COMMAND,
+    ("POST", "/api/v1/community/cases/{case_id}/actions"): COMMAND | {FIELD_OFFICER},
+    ("POST", "/api/v1/community/cases/{case_id}/outcome"): COMMAND | {FIELD_OFFICER},
+    ("POST", "/api/v1/community/cases/{case_id}/close"): COMMAND,
+    ("POST", "/api/v1/community/cases/{case_id}/feedback"): COMMAND | {RESIDENT},
+    ("POST", "/api/v1/community/reminders/run"): {ADMIN, COMMANDER},
+    ("POST", "/api/v1/security/guards/{unit_id}/certificates"): {ADMIN, COMMANDER},
+    ("GET", "/api/v1/security/guards/{unit_id}/certificates"): STAFF,
+    ("POST", "/api/v1/security/joint-stations"): {ADMIN, COMMANDER},
+    ("GET", "/api/v1/security/joint-stations"): STAFF,
+    ("POST", "/api/v1/security/joint-stations/{joint_station_id}/members"): {ADMIN, COMMANDER},
+    ("POST", "/api/v1/security/tasks"): COMMAND,
+    ("GET", "/api/v1/security/tasks"): STAFF,
+    ("POST", "/api/v1/security/training"): {ADMIN, COMMANDER},
+    ("GET", "/api/v1/security/training"): STAFF,
+    ("POST", "/api/v1/security/training/{session_id}/attendance"): {ADMIN, COMMANDER},
+    ("GET", "/api/v1/security/training/report"): WATCH,
+    # Notify: targets show secrets as their last four characters, still for keepers only.
+    ("GET", "/api/v1/notify/targets"): {ADMIN, COMMANDER, AUDITOR},
+    ("GET", "/api/v1/notify/deliveries"): WATCH,
+    ("POST", "/api/v1/broadcasts"): COMMAND,
+    ("GET", "/api/v1/broadcasts"): WATCH,
+    ("GET", "/api/v1/broadcasts/{broadcast_id}"): WATCH,
 }
 
 # Plausible values for path parameters, by name; ids that exist nowhere, so nothing changes.
@@ -100,6 +133,10 @@ PATH_VALUES = {
     "area_id": "broken-bridge",
     "alert_id": "999999",
     "step_id": "999999",
+    "case_id": "999999",
+    "joint_station_id": "no-such-station",
+    "session_id": "999999",
+    "broadcast_id": "999999",
 }
 
 

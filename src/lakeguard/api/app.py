@@ -17,6 +17,7 @@ from lakeguard.api.state import ActiveVenue, AppState
 from lakeguard.auth import views as auth_views
 from lakeguard.auth.middleware import AuditWrites
 from lakeguard.auth.policy import assert_every_route_has_a_policy, public
+from lakeguard.community import views as community_views
 from lakeguard.config import Settings
 from lakeguard.crowd import views as crowd_views
 from lakeguard.crowd.runtime import CrowdRuntime
@@ -24,6 +25,9 @@ from lakeguard.forces import views as forces_views
 from lakeguard.incidents import views as incident_views
 from lakeguard.ingest import views as ingest_views
 from lakeguard.ingest.mqtt import running_subscriber
+from lakeguard.notify import views as notify_views
+from lakeguard.notify.worker import running_notifier
+from lakeguard.security import views as security_views
 from lakeguard.store.session import make_engine, make_sessionmaker
 from lakeguard.venue import views as venue_views
 from lakeguard.venue.service import VenueNotFound
@@ -54,8 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except VenueNotFound as exc:
             log.warning("%s", exc)
         app.state.lakeguard = state
-        async with running_relay(state), running_subscriber(state) as subscriber:
+        async with (
+            running_relay(state),
+            running_subscriber(state) as subscriber,
+            running_notifier(state) as notifier,
+        ):
             app.state.mqtt = subscriber  # None when MQTT is off
+            app.state.notifier = notifier  # None when no notify target is configured
             yield
         state.bus.close()
         engine.dispose()
@@ -76,6 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(forces_views.router)
     app.include_router(ingest_views.router)
     app.include_router(crowd_views.router)
+    app.include_router(community_views.router)
+    app.include_router(security_views.router)
+    app.include_router(notify_views.router)
     app.include_router(stream.router)
 
     @app.middleware("http")

@@ -1,0 +1,1 @@
+"""Community policing: communities, police–resident liaison groups, residents' cases."""

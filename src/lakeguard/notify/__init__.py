@@ -1,0 +1,1 @@
+"""Notifications: chat robots, webhooks and e-mail, fed from the outbox (docs/notify.md)."""

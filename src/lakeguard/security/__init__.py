@@ -1,0 +1,1 @@
+"""Security forces: guards' certificates, police–security joint stations, joint tasks, training."""
