@@ -32,9 +32,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.travel
 	$(BIN)/python -m bench.recommend
+	$(BIN)/python -m bench.forecast
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

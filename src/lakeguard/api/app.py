@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,6 +56,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.crowd = CrowdRuntime(
                 state.venue.context, state.sessions, max_age_s=settings.position_max_age_s
             )
+            # Ingest commits in worker threads; wake the relay on the loop that runs it.
+            loop = asyncio.get_running_loop()
+
+            def wake() -> None:
+                loop.call_soon_threadsafe(state.outbox_written.set)
+
+            state.crowd.wake = wake
         except VenueNotFound as exc:
             log.warning("%s", exc)
         app.state.lakeguard = state

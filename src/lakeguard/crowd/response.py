@@ -17,6 +17,7 @@ from lakeguard.crowd.events import PlanStarted, PlanStepChanged
 from lakeguard.crowd.models import AlertRow, PlanRunRow, PlanStepRow
 from lakeguard.crowd.plans import EmergencyPlan, PlanStep, StepAction
 from lakeguard.incidents import service as incidents
+from lakeguard.incidents.engine import Recommendation, recommend
 from lakeguard.incidents.plans import Requirement
 from lakeguard.store.outbox import emit
 
@@ -43,6 +44,9 @@ class DispatchingPlanRunner:
         now: datetime,
         monitor: CrowdMonitor,
     ) -> None:
+        # Choose every dispatch step's units before writing anything: on SQLite the first
+        # write takes the database's write lock, and choosing units reads the whole roster.
+        chosen = self._choose_units(session, plan, now, monitor)
         run = PlanRunRow(
             alert_id=alert.id, area_id=alert.area_id, started_at=now, level=alert.level
         )
@@ -76,9 +80,49 @@ class DispatchingPlanRunner:
             )
             session.add(row)
             session.flush()
-            if step.action == StepAction.DISPATCH:
-                self._dispatch(session, row, step, plan, now, monitor)
+            if number in chosen:
+                self._dispatch(session, row, step, plan, now, chosen[number])
             emit(session, step_event(row, actor="system:crowd", now=now))
+
+    def _spot(self, step: PlanStep) -> tuple[float, float]:
+        assert step.post is not None
+        post = self._posts[step.post]
+        spot = post.shape
+        if post.kind == "segment":
+            spot = spot.interpolate(0.5, normalized=True)  # a segment post is met at its middle
+        return float(spot.x), float(spot.y)
+
+    def _choose_units(
+        self, session: Session, plan: EmergencyPlan, now: datetime, monitor: CrowdMonitor
+    ) -> dict[int, Recommendation]:
+        """Each dispatch step's recommendation (by step number), no unit chosen twice."""
+        steps = [
+            (n, s) for n, s in enumerate(plan.steps, start=1) if s.action == StepAction.DISPATCH
+        ]
+        if not steps:
+            return {}
+        candidates = incidents.candidates_now(
+            session, venue=self.context, now=now, max_age_s=self.max_age_s
+        )
+        densities = monitor.densities(now.timestamp())
+        response = self.context.plan(plan.incident_type)
+        taken: set[str] = set()
+        chosen: dict[int, Recommendation] = {}
+        for number, step in steps:
+            free = [c for c in candidates if c.unit_id not in taken]
+            wanted = response.model_copy(
+                update={"requires": (Requirement(capability=step.capability, count=step.count),)}
+            )
+            rec = recommend(
+                self.context.network,
+                self.context.pool_for(free),
+                wanted,
+                self._spot(step),
+                densities=densities,
+            )
+            taken.update(p.unit_id for p in rec.picks)
+            chosen[number] = rec
+        return chosen
 
     def _dispatch(
         self,
@@ -87,14 +131,10 @@ class DispatchingPlanRunner:
         step: PlanStep,
         plan: EmergencyPlan,
         now: datetime,
-        monitor: CrowdMonitor,
+        rec: Recommendation,
     ) -> None:
         assert step.post is not None
-        post = self._posts[step.post]
-        # A segment post is met at its middle.
-        spot = (
-            post.shape.interpolate(0.5, normalized=True) if post.kind == "segment" else post.shape
-        )
+        lon, lat = self._spot(step)
         incident = incidents.create_incident(
             session,
             venue=self.context,
@@ -102,23 +142,10 @@ class DispatchingPlanRunner:
             source="sensor_alert",
             actor="system:crowd",
             now=now,
-            lon=spot.x,
-            lat=spot.y,
-            place=post.name.zh,
+            lon=lon,
+            lat=lat,
+            place=self._posts[step.post].name.zh,
             description=f"{plan.name.en}, step {row.number}: {step.text.en}",
-        )
-        response = self.context.plan(plan.incident_type)
-        wanted = response.model_copy(
-            update={"requires": (Requirement(capability=step.capability, count=step.count),)}
-        )
-        rec = incidents.recommend_for(
-            session,
-            venue=self.context,
-            incident=incident,
-            now=now,
-            max_age_s=self.max_age_s,
-            densities=monitor.densities(now.timestamp()),
-            plan=wanted,
         )
         units = [(p.unit_id, p.eta_s, [r.value for r in p.reasons]) for p in rec.picks]
         if units:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,8 @@ class CrowdRuntime:
         self.sessions = sessions
         self.max_age_s = max_age_s
         self.lock = threading.Lock()
+        # Called after each commit so the outbox relay publishes at once (set by the API).
+        self.wake: Callable[[], None] | None = None
         self.monitor = self._fresh_monitor()
         self.ingestor = Ingestor(context.scenario, self.monitor)
 
@@ -60,7 +62,7 @@ class CrowdRuntime:
         with self.lock:
             try:
                 with transaction(self.sessions) as session:
-                    return self.ingestor.ingest(
+                    result = self.ingestor.ingest(
                         session,
                         items,
                         sender=sender,
@@ -73,6 +75,27 @@ class CrowdRuntime:
                 self.monitor = self._fresh_monitor()
                 self.ingestor = Ingestor(self.context.scenario, self.monitor)
                 raise
+            self._wake()
+            if self.monitor.plans_due:
+                self._start_plans()
+        return result
+
+    def _start_plans(self) -> None:
+        """Start the plans this cycle triggered, in their own transaction after it.
+
+        A plan that fails to start (no route, a database error) leaves its alert standing
+        and is logged; the alert is already stored and on the stream.
+        """
+        try:
+            with transaction(self.sessions) as session:
+                self.monitor.start_due_plans(session)
+        except Exception:
+            log.exception("an emergency plan could not be started")
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.wake is not None:
+            self.wake()
 
     def densities(self, now: datetime) -> dict[str, float]:
         """Persons/m² per area where the crowd slows walkers: above Fruin's level A (0.3),

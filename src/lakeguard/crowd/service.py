@@ -14,10 +14,10 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from lakeguard.crowd.alerts import AlertRules, Level, LevelTracker, predicted_crossing, reading
@@ -30,8 +30,9 @@ from lakeguard.crowd.events import (
 from lakeguard.crowd.forecast import Forecast, forecast_series
 from lakeguard.crowd.models import AlertRow, AlertTimelineRow, EstimateRow
 from lakeguard.crowd.plans import CrowdAlertRules, EmergencyPlan
+from lakeguard.events import Event
 from lakeguard.ingest.schema import Observation
-from lakeguard.store.outbox import emit
+from lakeguard.store.outbox import emit, emit_many
 from lakeguard.venue.loader import Scenario
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class _AreaWatch:
     history: deque[tuple[float, float]]  # (time, occupancy) samples, oldest first
     last_sample: float | None = None
     judged_at: float | None = None  # data time of the last judgement
+    predicted_at: float | None = None  # data time of the last forecast check
     alert_id: int | None = None  # the open alert, if any
     predicted: tuple[Level, float] | None = None
 
@@ -69,6 +71,7 @@ class CrowdMonitor:
         params: EngineParams | None = None,
         sample_s: float = 60.0,
         judge_s: float = 5.0,
+        predict_s: float = 300.0,
         plan_runner: PlanRunner | None = None,
     ) -> None:
         self.scenario = scenario
@@ -77,6 +80,12 @@ class CrowdMonitor:
         self.rules: AlertRules = (book.crowd_alerts if book else CrowdAlertRules()).rules()
         self.sample_s = sample_s
         self.judge_s = judge_s
+        self.predict_s = predict_s
+        # Plans whose trigger was reached this cycle: started after the cycle commits, so the
+        # alert is out on the stream without waiting for units to be chosen and dispatched.
+        self.plans_due: list[tuple[EmergencyPlan, int, datetime]] = []
+        self._samples: list[dict[str, Any]] = []  # estimate rows staged for the cycle's end
+        self._sampled_events: list[Event] = []
         self.plan_runner = plan_runner
         self._names = {a.id: a.name.en for a in scenario.areas}
         self._watch = {
@@ -134,6 +143,7 @@ class CrowdMonitor:
         if observations:
             end = observations[-1].at.timestamp()
             self.evaluate(session, [a for a in touched if self._watch[a].judged_at != end], end)
+        self._store_samples(session)
 
     def evaluate(self, session: Session, areas: Iterable[str], t: float) -> None:
         """Sample, judge and alert each area at time t (seconds since the epoch)."""
@@ -150,7 +160,9 @@ class CrowdMonitor:
             new_level = watch.tracker.update(t, ratio, density)
             if new_level is not None:
                 self._level_changed(session, watch, estimate, new_level)
-            if sampled and estimate.capacity:
+            due = watch.predicted_at is None or t - watch.predicted_at >= self.predict_s
+            if sampled and estimate.capacity and due:
+                watch.predicted_at = t
                 self._predict(session, watch, estimate)
 
     def estimates(self, t: float) -> list[Estimate]:
@@ -185,18 +197,17 @@ class CrowdMonitor:
         watch.last_sample = estimate.at
         watch.history.append((estimate.at, estimate.occupancy))
         at = utc(estimate.at)
-        session.add(
-            EstimateRow(
-                area_id=estimate.area_id,
-                at=at,
-                occupancy=estimate.occupancy,
-                std=estimate.std,
-                density=estimate.density,
-                ratio=estimate.ratio,
-            )
+        self._samples.append(
+            {
+                "area_id": estimate.area_id,
+                "at": at,
+                "occupancy": estimate.occupancy,
+                "std": estimate.std,
+                "density": estimate.density,
+                "ratio": estimate.ratio,
+            }
         )
-        emit(
-            session,
+        self._sampled_events.append(
             OccupancySampled(
                 occurred_at=at,
                 area_id=estimate.area_id,
@@ -205,13 +216,25 @@ class CrowdMonitor:
                 density=round(estimate.density, 4),
                 level_of_service=estimate.level_of_service,
                 ratio=None if estimate.ratio is None else round(estimate.ratio, 4),
-            ),
+            )
         )
         return True
 
+    def _store_samples(self, session: Session) -> None:
+        """Write the cycle's samples and their events in two bulk inserts.
+
+        Hundreds of areas × minutes a cycle: one ORM object each would cost more than the
+        rest of the cycle.
+        """
+        if self._samples:
+            session.execute(insert(EstimateRow), self._samples)
+            emit_many(session, self._sampled_events)
+        self._samples, self._sampled_events = [], []
+
     def _open_alert(self, session: Session, watch: _AreaWatch, estimate: Estimate) -> AlertRow:
         if watch.alert_id is not None:
-            alert = session.get(AlertRow, watch.alert_id)
+            with session.no_autoflush:  # the pending samples can wait for the commit
+                alert = session.get(AlertRow, watch.alert_id)
             if alert is not None and alert.status in OPEN_STATUSES:
                 return alert
         at = utc(estimate.at)
@@ -278,12 +301,18 @@ class CrowdMonitor:
             ),
         )
         plan = self.scenario.plans.emergency_for(alert.area_id) if self.scenario.plans else None
-        if (
-            plan is not None
-            and self.plan_runner is not None
-            and level >= plan.trigger_level > previous
-        ):
-            self.plan_runner.start(session, plan=plan, alert=alert, now=at, monitor=self)
+        if plan is not None and level >= plan.trigger_level > previous:
+            self.plans_due.append((plan, alert.id, at))
+
+    def start_due_plans(self, session: Session) -> None:
+        """Start the plans whose alerts reached their trigger since the last call."""
+        due, self.plans_due = self.plans_due, []
+        if self.plan_runner is None:
+            return
+        for plan, alert_id, at in due:
+            alert = session.get(AlertRow, alert_id)
+            if alert is not None:
+                self.plan_runner.start(session, plan=plan, alert=alert, now=at, monitor=self)
 
     def _predict(self, session: Session, watch: _AreaWatch, estimate: Estimate) -> None:
         assert estimate.capacity is not None
@@ -299,7 +328,8 @@ class CrowdMonitor:
         previous, watch.predicted = watch.predicted, found
         if found is None or (previous is not None and previous[0] == found[0]):
             if found is None and previous is not None and watch.alert_id is not None:
-                alert = session.get(AlertRow, watch.alert_id)
+                with session.no_autoflush:
+                    alert = session.get(AlertRow, watch.alert_id)
                 if alert is not None:
                     alert.predicted_level = alert.predicted_in_s = None
             return

@@ -257,17 +257,13 @@ def recommend_for(
     now: datetime,
     max_age_s: float,
     densities: Mapping[str, float] | None = None,
-    plan: ResponsePlan | None = None,
 ) -> Recommendation:
-    """The units to send to an incident now, with reasons and shortfalls.
-
-    ``plan`` replaces the incident type's plan, for a step that asks for its own units.
-    """
+    """The units to send to an incident now, with reasons and shortfalls."""
     pool = venue.pool_for(candidates_now(session, venue=venue, now=now, max_age_s=max_age_s))
     return recommend(
         venue.network,
         pool,
-        plan or venue.plan(incident.type),
+        venue.plan(incident.type),
         (incident.lon, incident.lat),
         densities=densities,
     )

@@ -7,10 +7,11 @@ an event is never lost between a commit and the bus (at-least-once: subscribers 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, select, update
+from sqlalchemy import BigInteger, Integer, String, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from lakeguard.bus.base import Bus
@@ -42,6 +43,23 @@ def emit(session: Session, event: Event) -> None:
             occurred_at=event.occurred_at,
         )
     )
+
+
+def emit_many(session: Session, events: Sequence[Event]) -> None:
+    """Add many events at once, in order, with one bulk insert (for high-rate producers)."""
+    if events:
+        session.execute(
+            insert(OutboxRow),
+            [
+                {
+                    "event_id": str(e.event_id),
+                    "topic": e.topic,
+                    "payload": e.model_dump(mode="json"),
+                    "occurred_at": e.occurred_at,
+                }
+                for e in events
+            ],
+        )
 
 
 def relay(sessions: sessionmaker[Session], bus: Bus, *, now: datetime, batch: int = 500) -> int:
