@@ -26,8 +26,11 @@ async def _relay_forever(state: AppState) -> None:
         except Exception:
             # A database hiccup must not stop delivery for good: log and retry next round.
             log.exception("outbox relay failed; retrying")
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that arrives as the event is set, and the relay would then outlive the server.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(state.outbox_written.wait(), IDLE_INTERVAL_S)
+            async with asyncio.timeout(IDLE_INTERVAL_S):
+                await state.outbox_written.wait()
         state.outbox_written.clear()
 
 
