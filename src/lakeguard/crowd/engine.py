@@ -25,7 +25,6 @@ The engine is pure: no database, no clock; the service feeds it and stores what 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -149,10 +148,6 @@ class OccupancyEngine:
 
     def area_of(self, sensor_id: str) -> str | None:
         return self._sensor_area.get(sensor_id)
-
-    @property
-    def area_ids(self) -> Iterable[str]:
-        return self._areas.keys()
 
     def restore(self, area_id: str, *, at: float, occupancy: float, std: float) -> None:
         """Start an area from a stored estimate (after a restart)."""

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from lakeguard.crowd.response import DispatchingPlanRunner
 from lakeguard.crowd.service import CrowdMonitor
 from lakeguard.incidents.service import VenueContext
-from lakeguard.ingest.schema import MAX_BATCH, BatchResult
-from lakeguard.ingest.service import BatchTooLarge, Ingestor
+from lakeguard.ingest.schema import BatchResult
+from lakeguard.ingest.service import Ingestor, check_batch_size
 from lakeguard.store.session import transaction
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,7 @@ class CrowdRuntime:
         now: datetime,
         only_sensor: str | None = None,
     ) -> BatchResult:
-        if len(items) > MAX_BATCH:
-            raise BatchTooLarge(len(items))  # before the lock: nothing to undo
+        check_batch_size(items)  # before the lock and the state: nothing to undo
         with self.lock:
             try:
                 with transaction(self.sessions) as session:

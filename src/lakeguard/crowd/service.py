@@ -53,7 +53,7 @@ class _AreaWatch:
     """What the monitor keeps per area between cycles."""
 
     tracker: LevelTracker
-    history: deque[tuple[float, float]]  # (time, occupancy) samples, oldest first
+    history: deque[float]  # occupancy, one sample per sample_s, oldest first
     last_sample: float | None = None
     judged_at: float | None = None  # data time of the last judgement
     predicted_at: float | None = None  # data time of the last forecast check
@@ -139,13 +139,13 @@ class CrowdMonitor:
             t = obs.at.timestamp()
             judged = self._watch[area_id].judged_at
             if judged is None or t - judged >= self.judge_s:
-                self.evaluate(session, (area_id,), t)
+                self._evaluate(session, (area_id,), t)
         if observations:
             end = observations[-1].at.timestamp()
-            self.evaluate(session, [a for a in touched if self._watch[a].judged_at != end], end)
+            self._evaluate(session, [a for a in touched if self._watch[a].judged_at != end], end)
         self._store_samples(session)
 
-    def evaluate(self, session: Session, areas: Iterable[str], t: float) -> None:
+    def _evaluate(self, session: Session, areas: Iterable[str], t: float) -> None:
         """Sample, judge and alert each area at time t (seconds since the epoch)."""
         for area_id in sorted(areas):
             estimate = self.engine.estimate(area_id, t)
@@ -178,7 +178,7 @@ class CrowdMonitor:
         watch = self._watch[area_id]
         if len(watch.history) < 2:
             return []
-        values = np.fromiter((v for _, v in watch.history), dtype=float)
+        values = np.fromiter(watch.history, dtype=float)
         return forecast_series(values, step_s=int(self.sample_s), horizons_s=HORIZONS_S)
 
     def level(self, area_id: str) -> Level:
@@ -192,10 +192,9 @@ class CrowdMonitor:
         # Fill skipped steps with the value now so the history stays on a regular grid.
         if watch.last_sample is not None and watch.history:
             missing = int((estimate.at - watch.last_sample) // self.sample_s) - 1
-            for _ in range(min(missing, HISTORY_STEPS)):
-                watch.history.append((estimate.at, estimate.occupancy))
+            watch.history.extend([estimate.occupancy] * min(missing, HISTORY_STEPS))
         watch.last_sample = estimate.at
-        watch.history.append((estimate.at, estimate.occupancy))
+        watch.history.append(estimate.occupancy)
         at = utc(estimate.at)
         self._samples.append(
             {
@@ -326,13 +325,15 @@ class CrowdMonitor:
             within_s=LOOKAHEAD_S,
         )
         previous, watch.predicted = watch.predicted, found
-        if found is None or (previous is not None and previous[0] == found[0]):
-            if found is None and previous is not None and watch.alert_id is not None:
+        if found is None:
+            if previous is not None and watch.alert_id is not None:
                 with session.no_autoflush:
                     alert = session.get(AlertRow, watch.alert_id)
                 if alert is not None:
                     alert.predicted_level = alert.predicted_in_s = None
             return
+        if previous is not None and previous[0] == found[0]:
+            return  # the same level still predicted: said already
         alert = self._open_alert(session, watch, estimate)
         level, in_s = found
         if alert.level == Level.NONE:

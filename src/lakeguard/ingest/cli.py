@@ -22,7 +22,7 @@ def ingest_rejects(
 ) -> None:
     """Refused observations, newest first: when, from whom, which item, and why."""
     from lakeguard.config import Settings
-    from lakeguard.ingest.service import list_rejects
+    from lakeguard.ingest.service import list_rejects, reject_json
     from lakeguard.store.session import make_engine, make_sessionmaker
 
     engine = make_engine(Settings().effective_database_url)
@@ -30,17 +30,7 @@ def ingest_rejects(
         rows = list_rejects(session, limit=limit, sensor_id=sensor)
     if as_json:
         for r in rows:
-            record = {
-                "id": r.id,
-                "received_at": r.received_at.isoformat(),
-                "source": r.source,
-                "sender": r.sender,
-                "index": r.batch_index,
-                "sensor_id": r.sensor_id,
-                "event_id": r.event_id,
-                "reason": r.reason,
-                "payload": r.payload,
-            }
+            record = reject_json(r)
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         return
     if not rows:

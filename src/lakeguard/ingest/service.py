@@ -56,6 +56,26 @@ class BatchTooLarge(ValueError):
         super().__init__(f"a batch holds at most {MAX_BATCH} observations; this one has {size}")
 
 
+def check_batch_size(items: Sequence[Any]) -> None:
+    if len(items) > MAX_BATCH:
+        raise BatchTooLarge(len(items))
+
+
+def reject_json(row: RejectRow) -> dict[str, Any]:
+    """A dead letter as the API and the command line show it."""
+    return {
+        "id": row.id,
+        "received_at": row.received_at.isoformat(),
+        "source": row.source,
+        "sender": row.sender,
+        "index": row.batch_index,
+        "sensor_id": row.sensor_id,
+        "event_id": row.event_id,
+        "reason": row.reason,
+        "payload": row.payload,
+    }
+
+
 def _reason(error: ErrorDetails) -> str:
     where = ".".join(str(p) for p in error["loc"])
     return f"{where}: {error['msg']}" if where else str(error["msg"])
@@ -138,8 +158,7 @@ class Ingestor:
         only_sensor: str | None = None,
     ) -> BatchResult:
         """Take a batch; ``only_sensor`` limits it to one sensor (a sensor's own token)."""
-        if len(items) > MAX_BATCH:
-            raise BatchTooLarge(len(items))
+        check_batch_size(items)
         rejects: list[Reject] = []
         parsed = self._parse(items, rejects)
         fresh: list[tuple[int, Observation]] = []

@@ -11,8 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from lakeguard.api.deps import DbSession, State
 from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import Principal, Role, require
-from lakeguard.ingest.schema import MAX_BATCH, BatchResult
-from lakeguard.ingest.service import list_rejects
+from lakeguard.ingest.schema import BatchResult
+from lakeguard.ingest.service import BatchTooLarge, list_rejects, reject_json
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -42,19 +42,18 @@ async def post_observations(
 ) -> BatchResult:
     if state.crowd is None:
         raise ProblemError(503, "No venue loaded", "load a scenario, then restart the server")
-    if len(body) > MAX_BATCH:
-        raise ProblemError(
-            413, "Batch too large", f"at most {MAX_BATCH} observations; this batch has {len(body)}"
-        )
     only_sensor = None if Role.ADMIN in who.roles else who.sensor_id
-    return await run_in_threadpool(
-        state.crowd.ingest,
-        body,
-        sender=who.subject,
-        source="http",
-        now=datetime.now(UTC),
-        only_sensor=only_sensor,
-    )
+    try:
+        return await run_in_threadpool(
+            state.crowd.ingest,
+            body,
+            sender=who.subject,
+            source="http",
+            now=datetime.now(UTC),
+            only_sensor=only_sensor,
+        )
+    except BatchTooLarge as exc:
+        raise ProblemError(413, "Batch too large", str(exc)) from exc
 
 
 @router.get("/observations/rejects", summary="Refused observations (dead letters), newest first")
@@ -64,17 +63,4 @@ def read_rejects(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     sensor_id: str | None = None,
 ) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": r.id,
-            "received_at": r.received_at.isoformat(),
-            "source": r.source,
-            "sender": r.sender,
-            "index": r.batch_index,
-            "sensor_id": r.sensor_id,
-            "event_id": r.event_id,
-            "reason": r.reason,
-            "payload": r.payload,
-        }
-        for r in list_rejects(session, limit=limit, sensor_id=sensor_id)
-    ]
+    return [reject_json(r) for r in list_rejects(session, limit=limit, sensor_id=sensor_id)]
