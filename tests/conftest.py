@@ -100,23 +100,28 @@ def _unit_subset(specs: list[Any]) -> list[Any]:
     return specialists + others
 
 
+def store_westlake(db_engine: Engine, westlake: Scenario, network: TravelNetwork) -> list[Any]:
+    """Store the West Lake scenario and a subset of its units; the unit specs stored."""
+    from lakeguard.forces.deployment import MODEL_COMPANIES, westlake_deployment
+    from lakeguard.forces.roster import replace_seeded_units
+
+    now = datetime.now(UTC)
+    specs = _unit_subset(westlake_deployment(westlake, np.random.default_rng(1), network=network))
+    with transaction(make_sessionmaker(db_engine)) as session:
+        store_scenario(session, scenario=westlake, now=now)
+        replace_seeded_units(
+            session, venue=westlake, units=specs, companies=MODEL_COMPANIES, actor="test", now=now
+        )
+    return specs
+
+
 @pytest.fixture
 def westlake_world(
     db_engine: Engine, database_url: str, westlake: Scenario, westlake_network: TravelNetwork
 ) -> Iterator[dict[str, Any]]:
     """The API serving West Lake with a subset of its units: client, engine, unit specs."""
     from lakeguard.api.app import create_app
-    from lakeguard.forces.deployment import MODEL_COMPANIES, westlake_deployment
-    from lakeguard.forces.roster import replace_seeded_units
 
-    now = datetime.now(UTC)
-    specs = _unit_subset(
-        westlake_deployment(westlake, np.random.default_rng(1), network=westlake_network)
-    )
-    with transaction(make_sessionmaker(db_engine)) as session:
-        store_scenario(session, scenario=westlake, now=now)
-        replace_seeded_units(
-            session, venue=westlake, units=specs, companies=MODEL_COMPANIES, actor="test", now=now
-        )
+    specs = store_westlake(db_engine, westlake, westlake_network)
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         yield {"client": client, "engine": db_engine, "specs": specs}

@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lakeguard.notify.targets import TargetConfig
@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the API server binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port the API server binds to.")
+    clock_start: AwareDatetime | None = Field(
+        None,
+        description="Run the venue's clock from this time instead of the wall clock (a twin "
+        "or a training day); empty: the wall clock.",
+    )
+    clock_speed: float = Field(
+        1.0, gt=0, le=3600, description="Venue seconds per wall second when clock_start is set."
+    )
     position_max_age_s: float = Field(
         60,
         gt=0,
@@ -111,6 +119,8 @@ class Settings(BaseSettings):
             )
         if not self.bus_url.startswith(("memory://", "nats://")):
             raise ValueError(f"bus_url must start with memory:// or nats://, got {self.bus_url!r}")
+        if self.clock_start is None and self.clock_speed != 1.0:
+            raise ValueError("LAKEGUARD_CLOCK_SPEED needs LAKEGUARD_CLOCK_START")
         return self
 
     @property

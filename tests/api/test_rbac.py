@@ -44,6 +44,8 @@ RESPOND = COMMAND | {FIELD_OFFICER, GUARD, DEVICE}
 
 EXPECTED: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/api/v1/health"): PUBLIC,
+    ("GET", "/api/v1/clock"): PUBLIC,
+    ("GET", "/api/v1/events"): STAFF,
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/logout"): PEOPLE,
     ("GET", "/api/v1/auth/me"): PEOPLE | {DEVICE},

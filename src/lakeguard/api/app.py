@@ -11,13 +11,14 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 
 from lakeguard import __version__
-from lakeguard.api import stream
+from lakeguard.api import history, stream
 from lakeguard.api.problems import install_problem_handlers
 from lakeguard.api.relay import running_relay
 from lakeguard.api.state import ActiveVenue, AppState
 from lakeguard.auth import views as auth_views
 from lakeguard.auth.middleware import AuditWrites
 from lakeguard.auth.policy import assert_every_route_has_a_policy, public
+from lakeguard.clock import Clock, clock_from_settings
 from lakeguard.community import views as community_views
 from lakeguard.config import Settings
 from lakeguard.crowd import views as crowd_views
@@ -36,9 +37,13 @@ from lakeguard.venue.service import VenueNotFound
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The API with its routers; the active venue is read from the database at start-up."""
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The API with its routers; the active venue is read from the database at start-up.
+
+    ``clock`` overrides the venue clock the settings describe (an embedded twin passes its own).
+    """
     settings = settings or Settings()
+    venue_clock = clock or clock_from_settings(settings.clock_start, settings.clock_speed)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "exists yet; the NATS bus is still to be written"
             )
         engine = make_engine(settings.effective_database_url)
-        state = AppState(settings, engine, make_sessionmaker(engine))
+        state = AppState(settings, engine, make_sessionmaker(engine), clock=venue_clock)
         try:
             state.venue = ActiveVenue.from_database(state.sessions)
             state.crowd = CrowdRuntime(
@@ -97,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(security_views.router)
     app.include_router(notify_views.router)
     app.include_router(stream.router)
+    app.include_router(history.router)
 
     @app.middleware("http")
     async def wake_relay_after_writes(request: Request, call_next: Any) -> Any:
@@ -108,6 +114,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/v1/health", tags=["system"], dependencies=[Depends(public())])
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
+
+    @app.get("/api/v1/clock", tags=["system"], dependencies=[Depends(public())])
+    def read_clock(request: Request) -> dict[str, Any]:
+        """The venue's time: the wall clock, or a twin's when one drives the platform."""
+        venue_clock = request.app.state.lakeguard.clock
+        return {
+            "now": venue_clock.now().isoformat(),
+            "kind": venue_clock.kind,
+            "speed": venue_clock.speed,
+        }
 
     assert_every_route_has_a_policy(app)
     return app

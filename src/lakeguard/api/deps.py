@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -32,7 +33,13 @@ def _venue(request: Request) -> ActiveVenue:
     return venue
 
 
+def _venue_now(request: Request) -> datetime:
+    return _state(request).clock.now()
+
+
 State = Annotated[AppState, Depends(_state)]
+# The venue's time for this request: the wall clock, or a twin's clock when one runs.
+Now = Annotated[datetime, Depends(_venue_now)]
 DbSession = Annotated[Session, Depends(_session)]
 CurrentVenue = Annotated[ActiveVenue, Depends(_venue)]
 

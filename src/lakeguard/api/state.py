@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lakeguard.bus.base import Bus
 from lakeguard.bus.memory import InProcessBus
+from lakeguard.clock import Clock, WallClock
 from lakeguard.config import Settings
 from lakeguard.incidents.gazetteer import Gazetteer
 from lakeguard.incidents.service import VenueContext
@@ -50,5 +51,6 @@ class AppState:
     venue: ActiveVenue | None = None
     crowd: CrowdRuntime | None = None  # the ingest path and crowd monitor, with a venue
     bus: Bus = field(default_factory=InProcessBus)
+    clock: Clock = field(default_factory=WallClock)  # the venue's time (a twin runs its own)
     # Set after a write so the relay delivers at once instead of at its next round.
     outbox_written: asyncio.Event = field(default_factory=asyncio.Event)

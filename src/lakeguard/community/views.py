@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from lakeguard.api.deps import CurrentVenue, DbSession, State, unit_of_work
+from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import Principal, Role, require
 from lakeguard.community import cases
@@ -101,10 +101,6 @@ class FeedbackIn(_Body):
     text: str = Field("", max_length=2000)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def community_json(row: CommunityRow) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -178,7 +174,7 @@ _EXPECTED = (LookupError, ValueError)
 
 @router.post("/communities", status_code=201, summary="Register a community")
 def create_community(
-    body: CommunityCreate, who: Dispatcher, venue: CurrentVenue, session: DbSession
+    body: CommunityCreate, who: Dispatcher, venue: CurrentVenue, session: DbSession, now: Now
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
@@ -189,7 +185,7 @@ def create_community(
                 station_id=body.station,
                 registered_population=body.registered_population,
                 reachable_population=body.reachable_population,
-                now=_now(),
+                now=now,
             )
             return community_json(row)
     except _EXPECTED as exc:
@@ -204,7 +200,9 @@ def list_communities(
 
 
 @router.post("/groups", status_code=201, summary="Register a liaison group")
-def create_group(body: GroupCreate, who: Dispatcher, session: DbSession) -> dict[str, Any]:
+def create_group(
+    body: GroupCreate, who: Dispatcher, session: DbSession, now: Now
+) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             row = communities.create_group(
@@ -214,7 +212,7 @@ def create_group(body: GroupCreate, who: Dispatcher, session: DbSession) -> dict
                 channel=body.channel,
                 members=body.members,
                 notify_target=body.notify_target,
-                now=_now(),
+                now=now,
             )
             return group_json(row)
     except _EXPECTED as exc:
@@ -263,7 +261,7 @@ def coverage(
 
 
 @router.post("/cases", status_code=201, summary="A resident's request (group, call, walk-in)")
-def open_case(body: CaseCreate, who: Filer, session: DbSession) -> dict[str, Any]:
+def open_case(body: CaseCreate, who: Filer, session: DbSession, now: Now) -> dict[str, Any]:
     resident = Role.RESIDENT in who.roles and not who.roles & {*COMMAND, Role.FIELD_OFFICER}
     try:
         with unit_of_work(session):
@@ -280,7 +278,7 @@ def open_case(body: CaseCreate, who: Filer, session: DbSession) -> dict[str, Any
                 resident_name=body.resident_name or (who.subject if resident else ""),
                 contact=body.contact,
                 actor=who.subject,
-                now=_now(),
+                now=now,
             )
             return case_json(row)
     except _EXPECTED as exc:
@@ -322,7 +320,9 @@ def read_case(case_id: int, who: Reader, session: DbSession) -> dict[str, Any]:
 
 
 @router.post("/cases/{case_id}/triage", summary="Accept a request as a case")
-def triage_case(case_id: int, body: Triage, who: Dispatcher, session: DbSession) -> dict[str, Any]:
+def triage_case(
+    case_id: int, body: Triage, who: Dispatcher, session: DbSession, now: Now
+) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             row = cases.triage_case(
@@ -332,7 +332,7 @@ def triage_case(case_id: int, body: Triage, who: Dispatcher, session: DbSession)
                 station_id=body.station,
                 note=body.note,
                 actor=who.subject,
-                now=_now(),
+                now=now,
             )
             return case_json(row)
     except _EXPECTED as exc:
@@ -340,7 +340,9 @@ def triage_case(case_id: int, body: Triage, who: Dispatcher, session: DbSession)
 
 
 @router.post("/cases/{case_id}/assign", summary="Give a case to an officer")
-def assign_case(case_id: int, body: Assign, who: Dispatcher, session: DbSession) -> dict[str, Any]:
+def assign_case(
+    case_id: int, body: Assign, who: Dispatcher, session: DbSession, now: Now
+) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             if session.get(UnitRow, body.unit_id) is None:
@@ -350,7 +352,7 @@ def assign_case(case_id: int, body: Assign, who: Dispatcher, session: DbSession)
                 case_id=case_id,
                 officer_unit_id=body.unit_id,
                 actor=who.subject,
-                now=_now(),
+                now=now,
             )
             return case_json(row)
     except _EXPECTED as exc:
@@ -358,7 +360,9 @@ def assign_case(case_id: int, body: Assign, who: Dispatcher, session: DbSession)
 
 
 @router.post("/cases/{case_id}/actions", status_code=201, summary="A visit, call, mediation, note")
-def record_action(case_id: int, body: ActionIn, who: Officer, session: DbSession) -> dict[str, Any]:
+def record_action(
+    case_id: int, body: ActionIn, who: Officer, session: DbSession, now: Now
+) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             row = cases.record_action(
@@ -368,7 +372,7 @@ def record_action(case_id: int, body: ActionIn, who: Officer, session: DbSession
                 parties=body.parties,
                 note=body.note,
                 actor=who.subject,
-                now=_now(),
+                now=now,
                 scope=case_scope(session, who),
             )
             return case_json(row)
@@ -378,7 +382,7 @@ def record_action(case_id: int, body: ActionIn, who: Officer, session: DbSession
 
 @router.post("/cases/{case_id}/outcome", summary="Resolve, refer or reject a case")
 def conclude_case(
-    case_id: int, body: OutcomeIn, who: Officer, session: DbSession
+    case_id: int, body: OutcomeIn, who: Officer, session: DbSession, now: Now
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
@@ -389,7 +393,7 @@ def conclude_case(
                 detail=body.detail,
                 amount_yuan=body.amount_yuan,
                 actor=who.subject,
-                now=_now(),
+                now=now,
                 scope=case_scope(session, who),
             )
             return case_json(row)
@@ -398,10 +402,10 @@ def conclude_case(
 
 
 @router.post("/cases/{case_id}/close", summary="Close a concluded case")
-def close_case(case_id: int, who: Dispatcher, session: DbSession) -> dict[str, Any]:
+def close_case(case_id: int, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
     try:
         with unit_of_work(session):
-            row = cases.close_case(session, case_id=case_id, actor=who.subject, now=_now())
+            row = cases.close_case(session, case_id=case_id, actor=who.subject, now=now)
             return case_json(row)
     except _EXPECTED as exc:
         raise _problem(exc) from exc
@@ -409,7 +413,7 @@ def close_case(case_id: int, who: Dispatcher, session: DbSession) -> dict[str, A
 
 @router.post("/cases/{case_id}/feedback", summary="The resident's feedback on a resolved case")
 def give_feedback(
-    case_id: int, body: FeedbackIn, who: Feedback, session: DbSession
+    case_id: int, body: FeedbackIn, who: Feedback, session: DbSession, now: Now
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
@@ -419,7 +423,7 @@ def give_feedback(
                 rating=body.rating,
                 text=body.text,
                 actor=who.subject,
-                now=_now(),
+                now=now,
                 scope=case_scope(session, who),
             )
             return case_json(row)
@@ -428,13 +432,13 @@ def give_feedback(
 
 
 @router.post("/reminders/run", summary="Remind of overdue cases (once per overdue period)")
-def run_reminders(who: Commander, session: DbSession, state: State) -> dict[str, Any]:
+def run_reminders(who: Commander, session: DbSession, now: Now, state: State) -> dict[str, Any]:
     try:
         goals = targets(state.settings.community_case_targets_h)
     except ValueError as exc:
         raise ProblemError(500, "Bad configuration", str(exc)) from exc
     with unit_of_work(session):
-        sent = cases.run_reminders(session, now=_now(), targets_h=goals)
+        sent = cases.run_reminders(session, now=now, targets_h=goals)
         return {
             "sent": [{"case_id": r.case_id, "period": r.period, "status": r.status} for r in sent]
         }

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from lakeguard.api.deps import CurrentVenue, DbSession, State, unit_of_work
+from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import AppState
 from lakeguard.auth.policy import STAFF_ROLES, Principal, Role, require
@@ -41,10 +41,6 @@ class StepUpdate(BaseModel):
 
     status: Literal["done", "skipped"]
     note: str = Field("", max_length=2000, description="required when skipping")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _runtime(state: AppState) -> CrowdRuntime:
@@ -118,13 +114,12 @@ def _names(venue: CurrentVenue) -> dict[str, str]:
 
 
 @router.get("/crowd", summary="Occupancy now, per observed area")
-def read_crowd(who: Staff, state: State) -> list[dict[str, Any]]:
+def read_crowd(who: Staff, state: State, now: Now) -> list[dict[str, Any]]:
     runtime = _runtime(state)
     with runtime.lock:
         monitor = runtime.monitor
         return [
-            estimate_json(e, monitor.level(e.area_id))
-            for e in monitor.estimates(_now().timestamp())
+            estimate_json(e, monitor.level(e.area_id)) for e in monitor.estimates(now.timestamp())
         ]
 
 
@@ -134,12 +129,13 @@ def read_series(
     who: Staff,
     state: State,
     session: DbSession,
+    now: Now,
     hours: Annotated[float, Query(gt=0, le=72)] = 6,
 ) -> dict[str, Any]:
     runtime = _runtime(state)
     if area_id not in {a.id for a in runtime.context.scenario.areas}:
         raise ProblemError(404, "Not found", f"no area {area_id!r}")
-    since = _now() - timedelta(hours=hours)
+    since = now - timedelta(hours=hours)
     rows = session.scalars(
         select(EstimateRow)
         .where(EstimateRow.area_id == area_id, EstimateRow.at >= since)
@@ -213,12 +209,17 @@ def _handle(exc: Exception) -> ProblemError:
 
 @router.post("/alerts/{alert_id}/acknowledge", summary="Take ownership of an alert")
 def acknowledge(
-    alert_id: int, body: AlertAction, who: Command, venue: CurrentVenue, session: DbSession
+    alert_id: int,
+    body: AlertAction,
+    who: Command,
+    venue: CurrentVenue,
+    session: DbSession,
+    now: Now,
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             row = handling.acknowledge_alert(
-                session, alert_id=alert_id, actor=who.subject, now=_now(), note=body.note
+                session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
             )
             return alert_json(row, _names(venue))
     except (handling.AlertNotFound, handling.NotAllowedNow) as exc:
@@ -227,12 +228,17 @@ def acknowledge(
 
 @router.post("/alerts/{alert_id}/close", summary="Close an alert whose level has cleared")
 def close(
-    alert_id: int, body: AlertAction, who: Command, venue: CurrentVenue, session: DbSession
+    alert_id: int,
+    body: AlertAction,
+    who: Command,
+    venue: CurrentVenue,
+    session: DbSession,
+    now: Now,
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             row = handling.close_alert(
-                session, alert_id=alert_id, actor=who.subject, now=_now(), note=body.note
+                session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
             )
             return alert_json(row, _names(venue))
     except (handling.AlertNotFound, handling.NotAllowedNow) as exc:
@@ -241,7 +247,7 @@ def close(
 
 @router.post("/plan-steps/{step_id}", summary="Tick an emergency plan step done or skipped")
 def update_step(
-    step_id: int, body: StepUpdate, who: StepOwner, session: DbSession
+    step_id: int, body: StepUpdate, who: StepOwner, session: DbSession, now: Now
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
@@ -250,7 +256,7 @@ def update_step(
                 step_id=step_id,
                 status=body.status,
                 actor=who.subject,
-                now=_now(),
+                now=now,
                 note=body.note,
             )
             return step_json(row)

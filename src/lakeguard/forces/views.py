@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from lakeguard.api.deps import CurrentVenue, DbSession, State, unit_of_work
+from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import STAFF_ROLES, Principal, Role, require
 from lakeguard.forces import roster
@@ -66,10 +66,6 @@ Tracker = Annotated[
 _ANY_UNIT = frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER})
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _own_unit_only(who: Principal, unit_id: str) -> None:
     if not who.roles & _ANY_UNIT and who.unit_id != unit_id:
         raise ProblemError(403, "Forbidden", f"you may act for your own unit only, not {unit_id}")
@@ -120,7 +116,7 @@ def unit_read(
 
 def _read(unit: UnitRow, venue: CurrentVenue, state: State) -> UnitRead:
     posts = post_locations(venue.scenario.posts)
-    return unit_read(unit, posts, _now(), state.settings.position_max_age_s)
+    return unit_read(unit, posts, state.clock.now(), state.settings.position_max_age_s)
 
 
 @router.get("/units/status-labels", summary="Unit states and their display labels")
@@ -134,6 +130,7 @@ def read_units(
     venue: CurrentVenue,
     state: State,
     session: DbSession,
+    now: Now,
     status: UnitStatus | None = None,
     kind: UnitKind | None = None,
     station: Annotated[str | None, Query(max_length=64)] = None,
@@ -143,18 +140,18 @@ def read_units(
         session, venue_id=venue.scenario.id, status=status, kind=kind, station=station,
         capability=capability,
     )  # fmt: skip
-    posts, now = post_locations(venue.scenario.posts), _now()
+    posts, now = post_locations(venue.scenario.posts), now
     return [unit_read(u, posts, now, state.settings.position_max_age_s) for u in found]
 
 
 @router.post("/units", status_code=201, summary="Add a unit")
 def create_unit(
-    body: UnitCreate, who: Manager, venue: CurrentVenue, state: State, session: DbSession
+    body: UnitCreate, who: Manager, venue: CurrentVenue, state: State, session: DbSession, now: Now
 ) -> UnitRead:
     try:
         with unit_of_work(session):
             unit = roster.create_unit(
-                session, venue=venue.scenario, data=body, actor=who.subject, now=_now()
+                session, venue=venue.scenario, data=body, actor=who.subject, now=now
             )
     except _EXPECTED as exc:
         raise _problem(exc) from exc
@@ -198,13 +195,14 @@ def change_status(
     venue: CurrentVenue,
     state: State,
     session: DbSession,
+    now: Now,
 ) -> UnitRead:
     _own_unit_only(who, unit_id)
     try:
         with unit_of_work(session):
             unit = units.change_unit_status(
                 session, unit_id=unit_id, status=body.status, label=body.label,
-                actor=who.subject, now=_now(),
+                actor=who.subject, now=now,
             )  # fmt: skip
     except _EXPECTED as exc:
         raise _problem(exc) from exc
@@ -230,7 +228,7 @@ def _record(
     try:
         with unit_of_work(session):
             outcome = units.record_position(
-                session, unit_id=unit_id, report=report, source=source, now=_now(),
+                session, unit_id=unit_id, report=report, source=source, now=state.clock.now(),
                 max_age_s=state.settings.position_max_age_s,
             )  # fmt: skip
     except _EXPECTED as exc:
@@ -270,8 +268,8 @@ def osmand_position(
     request: Request,
     state: State,
     session: DbSession,
+    now: Now,
 ) -> Response:
-    now = _now()
     try:
         device = _device_report(request, body, now, state.settings.osmand_speed_unit)
     except ReportError as exc:

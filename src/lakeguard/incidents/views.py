@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lakeguard.api.deps import CurrentVenue, DbSession, State, unit_of_work
+from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import AppState
 from lakeguard.auth.audit import audit_read
@@ -61,10 +61,6 @@ class AssignmentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["acknowledged", "on_scene", "resolved", "cancelled"]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _densities(state: AppState, now: datetime) -> dict[str, float] | None:
@@ -136,7 +132,7 @@ _EXPECTED = (
 
 @router.post("/incidents", status_code=201, summary="Report an incident")
 def create_incident(
-    body: IncidentCreate, who: Dispatcher, venue: CurrentVenue, session: DbSession
+    body: IncidentCreate, who: Dispatcher, venue: CurrentVenue, session: DbSession, now: Now
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
@@ -146,7 +142,7 @@ def create_incident(
                 type=body.type,
                 source=body.source,
                 actor=who.subject,
-                now=_now(),
+                now=now,
                 lon=body.lon,
                 lat=body.lat,
                 place=body.place,
@@ -179,7 +175,7 @@ def read_incident(
     if plan is not None and plan.sensitive:
         # A lost child's description is sensitive personal information: every read is logged.
         with unit_of_work(session):
-            audit_read(session, who, "incident", str(row.id), _now())
+            audit_read(session, who, "incident", str(row.id), datetime.now(UTC))
     body = incident_json(row)
     body["assignments"] = [
         {
@@ -206,9 +202,13 @@ def read_incident(
 
 @router.get("/incidents/{incident_id}/recommendation", summary="Units to send, ranked by ETA")
 def read_recommendation(
-    incident_id: int, who: Dispatcher, venue: CurrentVenue, session: DbSession, state: State
+    incident_id: int,
+    who: Dispatcher,
+    venue: CurrentVenue,
+    session: DbSession,
+    now: Now,
+    state: State,
 ) -> dict[str, Any]:
-    now = _now()
     try:
         row = incidents.get_incident(session, incident_id=incident_id)
         rec = incidents.recommend_for(
@@ -231,9 +231,9 @@ def dispatch(
     who: Dispatcher,
     venue: CurrentVenue,
     session: DbSession,
+    now: Now,
     state: State,
 ) -> dict[str, Any]:
-    now = _now()
     try:
         with unit_of_work(session):
             row = incidents.get_incident(session, incident_id=incident_id)
@@ -261,7 +261,12 @@ def dispatch(
 
 @router.post("/incidents/{incident_id}/assignments/{unit_id}", summary="A unit's progress")
 def update_assignment(
-    incident_id: int, unit_id: str, body: AssignmentUpdate, who: Responder, session: DbSession
+    incident_id: int,
+    unit_id: str,
+    body: AssignmentUpdate,
+    who: Responder,
+    session: DbSession,
+    now: Now,
 ) -> dict[str, Any]:
     field_only = not set(who.roles) & set(COMMAND)
     if field_only and who.unit_id != unit_id:
@@ -274,7 +279,7 @@ def update_assignment(
                 unit_id=unit_id,
                 status=AssignmentStatus(body.status),
                 actor=who.subject,
-                now=_now(),
+                now=now,
             )
             return {"incident_id": incident_id, "unit_id": unit_id, "status": a.status}
     except _EXPECTED as exc:
@@ -282,12 +287,12 @@ def update_assignment(
 
 
 @router.post("/incidents/{incident_id}/close", summary="Close a resolved incident")
-def close(incident_id: int, who: Dispatcher, session: DbSession) -> dict[str, Any]:
+def close(incident_id: int, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             return incident_json(
                 incidents.close_incident(
-                    session, incident_id=incident_id, actor=who.subject, now=_now()
+                    session, incident_id=incident_id, actor=who.subject, now=now
                 )
             )
     except _EXPECTED as exc:
@@ -295,12 +300,12 @@ def close(incident_id: int, who: Dispatcher, session: DbSession) -> dict[str, An
 
 
 @router.post("/incidents/{incident_id}/cancel", summary="Cancel before anyone is on scene")
-def cancel(incident_id: int, who: Dispatcher, session: DbSession) -> dict[str, Any]:
+def cancel(incident_id: int, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             return incident_json(
                 incidents.cancel_incident(
-                    session, incident_id=incident_id, actor=who.subject, now=_now()
+                    session, incident_id=incident_id, actor=who.subject, now=now
                 )
             )
     except _EXPECTED as exc:

@@ -20,7 +20,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -30,6 +30,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from lakeguard.clock import Clock, WallClock
 from lakeguard.ingest.schema import MAX_BATCH, BatchResult, Reject
 from lakeguard.ingest.service import BatchTooLarge, record_unreadable
 from lakeguard.store.session import transaction
@@ -169,8 +170,10 @@ class SensorSubscriber:
         broker: Broker,
         *,
         on_ingested: Callable[[], None] = lambda: None,
+        clock: Clock | None = None,
     ) -> None:
         self.runtime = runtime
+        self.clock: Clock = clock or WallClock()
         self.broker = broker
         self.on_ingested = on_ingested
         self.venue_id = runtime.context.scenario.id
@@ -221,7 +224,7 @@ class SensorSubscriber:
         payload = message.payload
         raw = payload if isinstance(payload, bytes) else str(payload or "").encode()
         work = asyncio.ensure_future(
-            asyncio.to_thread(self.feed, message.topic.value, raw, datetime.now(UTC))
+            asyncio.to_thread(self.feed, message.topic.value, raw, self.clock.now())
         )
         try:
             await asyncio.shield(work)
@@ -311,7 +314,9 @@ async def running_subscriber(state: AppState) -> AsyncIterator[SensorSubscriber 
         log.warning("LAKEGUARD_MQTT_URL is set but no venue is loaded: not subscribing")
         yield None
         return
-    subscriber = SensorSubscriber(state.crowd, broker, on_ingested=state.outbox_written.set)
+    subscriber = SensorSubscriber(
+        state.crowd, broker, on_ingested=state.outbox_written.set, clock=state.clock
+    )
     task = asyncio.create_task(subscriber.run(), name="mqtt-subscriber")
     try:
         yield subscriber

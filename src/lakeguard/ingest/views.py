@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -49,7 +48,7 @@ async def post_observations(
             body,
             sender=who.subject,
             source="http",
-            now=datetime.now(UTC),
+            now=state.clock.now(),
             only_sensor=only_sensor,
         )
     except BatchTooLarge as exc:

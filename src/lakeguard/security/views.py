@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from lakeguard.api.deps import CurrentVenue, DbSession, State, unit_of_work
+from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import Principal, Role, require
 from lakeguard.forces.engine import SHIFT_PATTERN
@@ -70,10 +70,6 @@ class TrainingIn(_Body):
     title: str = Field("", max_length=128)
     place: str = Field("", max_length=128)
     joint_station: str | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _problem(exc: Exception) -> ProblemError:
@@ -148,7 +144,7 @@ def list_certificates(unit_id: str, who: Staff, session: DbSession) -> list[dict
 
 @router.post("/joint-stations", status_code=201, summary="Open a police–security joint station")
 def create_joint_station(
-    body: JointStationIn, who: Commander, venue: CurrentVenue, session: DbSession
+    body: JointStationIn, who: Commander, venue: CurrentVenue, session: DbSession, now: Now
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
@@ -158,7 +154,7 @@ def create_joint_station(
                 joint_station_id=body.id,
                 name=body.name,
                 station_id=body.station,
-                now=_now(),
+                now=now,
             )
             return station_json(row, [])
     except _EXPECTED as exc:
@@ -175,12 +171,12 @@ def list_joint_stations(who: Staff, session: DbSession) -> list[dict[str, Any]]:
 
 @router.post("/joint-stations/{joint_station_id}/members", summary="Attach units and guards")
 def attach_units(
-    joint_station_id: str, body: UnitsIn, who: Commander, session: DbSession
+    joint_station_id: str, body: UnitsIn, who: Commander, session: DbSession, now: Now
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             added = security.attach_units(
-                session, joint_station_id=joint_station_id, unit_ids=body.unit_ids, now=_now()
+                session, joint_station_id=joint_station_id, unit_ids=body.unit_ids, now=now
             )
             row = security.get_joint_station(session, joint_station_id=joint_station_id)
             members = security.members_of(session, joint_station_id=joint_station_id)
@@ -190,7 +186,7 @@ def attach_units(
 
 
 @router.post("/tasks", status_code=201, summary="Plan a joint task for a date and shift")
-def plan_task(body: TaskIn, who: Dispatcher, session: DbSession) -> dict[str, Any]:
+def plan_task(body: TaskIn, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             row = security.plan_task(
@@ -203,7 +199,7 @@ def plan_task(body: TaskIn, who: Dispatcher, session: DbSession) -> dict[str, An
                 place=body.place,
                 note=body.note,
                 actor=who.subject,
-                now=_now(),
+                now=now,
             )
             return task_json(row, list(dict.fromkeys(body.unit_ids)))
     except _EXPECTED as exc:
@@ -222,7 +218,9 @@ def list_tasks(
 
 
 @router.post("/training", status_code=201, summary="Record a training session and attendance")
-def record_training(body: TrainingIn, who: Commander, session: DbSession) -> dict[str, Any]:
+def record_training(
+    body: TrainingIn, who: Commander, session: DbSession, now: Now
+) -> dict[str, Any]:
     try:
         with unit_of_work(session):
             row = security.record_training(
@@ -234,7 +232,7 @@ def record_training(body: TrainingIn, who: Commander, session: DbSession) -> dic
                 place=body.place,
                 joint_station_id=body.joint_station,
                 actor=who.subject,
-                now=_now(),
+                now=now,
             )
             return training_json(row) | {"attended": list(dict.fromkeys(body.unit_ids))}
     except _EXPECTED as exc:

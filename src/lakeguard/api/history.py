@@ -1,0 +1,62 @@
+"""The event log over plain HTTP: ``GET /api/v1/events?after=<seq>``.
+
+The same events the stream pushes, read in order from the outbox, for clients that poll
+rather than hold a socket (a twin stepping a day as fast as it can, a batch report) and for
+catching up after a gap longer than the stream replays. Each caller sees the topics the
+stream would show them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from lakeguard.api.deps import DbSession, State
+from lakeguard.api.stream import may_see
+from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.events import event_from_payload, topic_matches
+from lakeguard.store.outbox import events_since
+
+router = APIRouter(prefix="/api/v1", tags=["events"])
+
+# The people who work the venue; what each sees is then filtered by topic as on the stream.
+Reader = Annotated[
+    Principal,
+    Depends(
+        require(
+            Role.ADMIN,
+            Role.COMMANDER,
+            Role.DISPATCHER,
+            Role.AUDITOR,
+            Role.FIELD_OFFICER,
+            Role.GUARD,
+        )
+    ),
+]
+MAX_PAGE = 5000
+
+
+@router.get("/events", summary="Events after a sequence number, oldest first")
+def read_events(
+    who: Reader,
+    session: DbSession,
+    state: State,
+    after: Annotated[int, Query(ge=0, description="outbox sequence number to read after")] = 0,
+    topics: Annotated[str, Query(description="comma-separated topic patterns")] = ">",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
+) -> dict[str, Any]:
+    """``next_after`` is where the next page starts; it moves past events the caller may not
+    see as well, so a page of nothing wanted still makes progress."""
+    patterns = [p.strip() for p in topics.split(",") if p.strip()] or [">"]
+    rows = events_since(session, after, limit)
+    events = [
+        {"seq": row.id, "topic": row.topic, "event": _payload(row.topic, row.payload)}
+        for row in rows
+        if may_see(who, row.topic) and any(topic_matches(p, row.topic) for p in patterns)
+    ]
+    return {"events": events, "next_after": rows[-1].id if rows else after}
+
+
+def _payload(topic: str, payload: Any) -> dict[str, Any]:
+    return event_from_payload(topic, payload).model_dump(mode="json")
