@@ -4,6 +4,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+WEB    := src/lakeguard/web
 
 .PHONY: demo test lint bench clean
 
@@ -21,10 +22,16 @@ $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
-demo: $(VENV)/.installed-base
+# The dashboard's front-end libraries (Leaflet, uPlot), from npm at the versions locked.
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "The dashboard needs Node.js and npm to install its libraries; on Debian: apt-get install nodejs npm" >&2; exit 1; }
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+demo: $(VENV)/.installed-base $(WEB)/node_modules/.installed
 	$(BIN)/lakeguard demo
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(WEB)/node_modules/.installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev
@@ -37,6 +44,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.recommend
 	$(BIN)/python -m bench.forecast
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.twin
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules

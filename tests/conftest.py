@@ -91,7 +91,7 @@ def db_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _unit_subset(specs: list[Any]) -> list[Any]:
+def unit_subset(specs: list[Any]) -> list[Any]:
     """Every specialist and every 20th other unit: enough to dispatch, quick to store."""
     specialists = [
         s for s in specs if s.kind.value not in ("officer", "security_guard", "auxiliary")
@@ -106,7 +106,7 @@ def store_westlake(db_engine: Engine, westlake: Scenario, network: TravelNetwork
     from lakeguard.forces.roster import replace_seeded_units
 
     now = datetime.now(UTC)
-    specs = _unit_subset(westlake_deployment(westlake, np.random.default_rng(1), network=network))
+    specs = unit_subset(westlake_deployment(westlake, np.random.default_rng(1), network=network))
     with transaction(make_sessionmaker(db_engine)) as session:
         store_scenario(session, scenario=westlake, now=now)
         replace_seeded_units(

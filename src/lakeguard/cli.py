@@ -20,6 +20,7 @@ from lakeguard.incidents.cli import report_app
 from lakeguard.ingest.cli import ingest_app
 from lakeguard.notify.cli import notify_app
 from lakeguard.security.cli import security_app
+from lakeguard.twin.cli import twin_app
 from lakeguard.venue.schema import Mode
 
 app = typer.Typer(help="LakeGuard: command platform for public safety in scenic areas.")
@@ -35,6 +36,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(notify_app, name="notify")
 app.add_typer(community_app, name="community")
 app.add_typer(security_app, name="security")
+app.add_typer(twin_app, name="twin")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -220,16 +222,52 @@ def serve() -> None:
 
 
 @app.command()
-def demo() -> None:
-    """Set up the embedded database, load the bundled West Lake scenario and serve the API.
+def demo(
+    speed: Annotated[
+        float,
+        typer.Option(min=1, max=3600, help="Twin seconds per wall second (60: a day in 24 min)"),
+    ] = 60,
+    start: Annotated[str, typer.Option(help="Local time of day the live day starts at")] = "08:00",
+    visitors: Annotated[int, typer.Option(min=1, help="Visitors over the day")] = 800_000,
+    seed: Annotated[int, typer.Option(help="Random seed of the twin and the deployment")] = 1,
+    resume: Annotated[
+        bool, typer.Option(help="Keep the database and go on with the day where it stopped")
+    ] = False,
+    twin: Annotated[bool, typer.Option(help="Feed the server a live twin day")] = True,
+    auto_dispatch: Annotated[
+        bool, typer.Option(help="The twin accepts recommendations; off: dispatch in the browser")
+    ] = True,
+) -> None:
+    """Serve the platform on the embedded database, fed live by the digital twin.
 
-    On a database without users, an ``admin`` is created and its password printed once.
+    A fresh demo day starts on a fresh database, whose ``admin`` password is printed; Ctrl-C
+    stops the twin and the server.
     """
+    from lakeguard.demo import DemoError, run_demo
+
+    settings = _settings()
+    try:
+        run_demo(
+            settings,
+            speed=speed,
+            start=start,
+            visitors=visitors,
+            seed=seed,
+            resume=resume,
+            twin=twin,
+            auto_dispatch=auto_dispatch,
+            prepare=lambda fresh: _prepare_demo_database(fresh, seed),
+        )
+    except DemoError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _prepare_demo_database(fresh: bool, seed: int) -> None:
     db_upgrade("heads")
-    venue_load(None)
-    units_seed(seed=1)
+    if fresh:
+        venue_load(None)
+        units_seed(seed=seed)
     ensure_first_admin()
-    serve()
 
 
 if __name__ == "__main__":

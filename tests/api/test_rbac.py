@@ -122,6 +122,12 @@ EXPECTED: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/api/v1/broadcasts"): COMMAND,
     ("GET", "/api/v1/broadcasts"): WATCH,
     ("GET", "/api/v1/broadcasts/{broadcast_id}"): WATCH,
+    # The web pages hold no data (what they show comes from the API after the log-in).
+    ("GET", "/"): PUBLIC,
+    ("GET", "/field"): PUBLIC,
+    ("GET", "/api/v1/dashboard/snapshot"): WATCH,
+    ("GET", "/api/v1/dashboard/figures"): WATCH,
+    ("GET", "/api/v1/field/assignment"): {FIELD_OFFICER, GUARD},
 }
 
 # Plausible values for path parameters, by name; ids that exist nowhere, so nothing changes.

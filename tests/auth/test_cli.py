@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -129,7 +130,11 @@ def test_demo_creates_a_first_admin_once(
     monkeypatch: pytest.MonkeyPatch, tiny_folder: Path, database_url: str
 ) -> None:
     monkeypatch.setenv("LAKEGUARD_SCENARIO_PATH", str(tiny_folder))
-    monkeypatch.setattr(cli, "serve", lambda: None)
+
+    def prepare_only(settings: object, *, prepare: Callable[[bool], None], **_: object) -> None:
+        prepare(True)  # the demo's set-up, without serving or a twin
+
+    monkeypatch.setattr("lakeguard.demo.run_demo", prepare_only)
     first = runner.invoke(cli.app, ["demo"])
     assert first.exit_code == 0, first.output
     match = re.search(r"password: (\S+)", first.stdout)

@@ -33,6 +33,7 @@ from lakeguard.security import views as security_views
 from lakeguard.store.session import make_engine, make_sessionmaker
 from lakeguard.venue import views as venue_views
 from lakeguard.venue.service import VenueNotFound
+from lakeguard.web.views import mount_web
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(security_views.router)
     app.include_router(notify_views.router)
     app.include_router(stream.router)
+    mount_web(app)  # the dashboard and field pages, their reads, their static files
     app.include_router(history.router)
 
     @app.middleware("http")

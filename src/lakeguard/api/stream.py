@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 from typing import Any
-
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect

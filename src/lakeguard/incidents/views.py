@@ -159,8 +159,10 @@ def list_incidents(
     who: Watcher,
     session: DbSession,
     status: Annotated[str | None, Query(description="a status, or 'open'")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000, description="at most this many")] = 200,
 ) -> list[dict[str, Any]]:
-    return [incident_json(r) for r in incidents.list_incidents(session, status=status)]
+    rows = incidents.list_incidents(session, status=status, limit=limit)
+    return [incident_json(r) for r in rows]
 
 
 @router.get("/incidents/{incident_id}", summary="One incident with its units and timeline")

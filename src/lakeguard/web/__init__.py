@@ -1,0 +1,1 @@
+"""The browser side: the command dashboard, the field view and the reads they need."""
