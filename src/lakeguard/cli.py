@@ -15,7 +15,7 @@ from rich.table import Table
 from lakeguard.auth.cli import audit_app, ensure_first_admin, user_app
 from lakeguard.community.cli import community_app
 from lakeguard.config import Settings
-from lakeguard.forces.cli import units_app, units_seed
+from lakeguard.forces.cli import units_app
 from lakeguard.incidents.cli import report_app
 from lakeguard.ingest.cli import ingest_app
 from lakeguard.notify.cli import notify_app
@@ -256,17 +256,19 @@ def demo(
             resume=resume,
             twin=twin,
             auto_dispatch=auto_dispatch,
-            prepare=lambda fresh: _prepare_demo_database(fresh, seed),
+            prepare=lambda fresh, begin: _prepare_demo_database(fresh, seed, begin),
         )
     except DemoError as exc:
         raise _fail(str(exc)) from exc
 
 
-def _prepare_demo_database(fresh: bool, seed: int) -> None:
+def _prepare_demo_database(fresh: bool, seed: int, begin: datetime) -> None:
+    from lakeguard.forces.cli import seed_deployment
+
     db_upgrade("heads")
     if fresh:
         venue_load(None)
-        units_seed(seed=seed)
+        seed_deployment(seed, now=begin)
     ensure_first_admin()
 
 

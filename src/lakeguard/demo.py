@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from lakeguard.config import Settings
+from lakeguard.venue.loader import load_scenario
 
 console = Console(soft_wrap=True)
 DEMO_DATABASE = "lakeguard.sqlite3"
@@ -40,7 +41,7 @@ def run_demo(
     resume: bool,
     twin: bool,
     auto_dispatch: bool,
-    prepare: Callable[[bool], None],
+    prepare: Callable[[bool, datetime], None],
 ) -> None:
     import uvicorn
 
@@ -54,15 +55,14 @@ def run_demo(
     state = saved_state(settings.data_dir) if resume else None
     if resume and state is None:
         raise DemoError(f"nothing to resume: no twin day noted in {settings.data_dir}")
-    if not resume:
-        _fresh_database(settings)
-    prepare(not resume)
-    zone = ZoneInfo(_venue_timezone(settings))
+    zone = ZoneInfo(load_scenario(settings.scenario_path).config.timezone)
     if state is not None:
         day = date.fromisoformat(state["day"])
         begin = datetime.combine(day, day_time(), zone) + timedelta(seconds=float(state["t_s"]))
     else:
         begin = datetime.combine(datetime.now(zone).date(), opening, zone)
+        _fresh_database(settings)
+    prepare(not resume, begin)
     clock = ScaledClock(begin, speed)
     if twin and "LAKEGUARD_POSITION_MAX_AGE_S" not in os.environ:
         settings = settings.model_copy(update={"position_max_age_s": TWIN_POSITION_MAX_AGE_S})
@@ -143,15 +143,3 @@ def _fresh_database(settings: Settings) -> None:
         return
     for suffix in ("", "-wal", "-shm"):
         (settings.data_dir / (DEMO_DATABASE + suffix)).unlink(missing_ok=True)
-
-
-def _venue_timezone(settings: Settings) -> str:
-    from lakeguard.store.session import make_engine, make_sessionmaker
-    from lakeguard.venue.service import get_scenario
-
-    engine = make_engine(settings.effective_database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            return get_scenario(session).config.timezone
-    finally:
-        engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -131,8 +132,10 @@ def test_demo_creates_a_first_admin_once(
 ) -> None:
     monkeypatch.setenv("LAKEGUARD_SCENARIO_PATH", str(tiny_folder))
 
-    def prepare_only(settings: object, *, prepare: Callable[[bool], None], **_: object) -> None:
-        prepare(True)  # the demo's set-up, without serving or a twin
+    def prepare_only(
+        settings: object, *, prepare: Callable[[bool, datetime], None], **_: object
+    ) -> None:
+        prepare(True, datetime.now(UTC))  # the demo's set-up, without serving or a twin
 
     monkeypatch.setattr("lakeguard.demo.run_demo", prepare_only)
     first = runner.invoke(cli.app, ["demo"])

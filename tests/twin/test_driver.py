@@ -19,7 +19,7 @@ from lakeguard.twin.driver import TwinDay, TwinOptions
 from lakeguard.twin.embedded import embedded_platform
 from lakeguard.twin.pace import BatchPace
 from lakeguard.twin.render import write_report
-from lakeguard.twin.report import build_report
+from lakeguard.twin.report import build_report, estimate_series
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.network import TravelNetwork
 from tests.conftest import unit_subset
@@ -46,11 +46,27 @@ def play(
         run = {"scenario": scenario.id, "day": str(options.day), "visitors": options.visitors}
         run |= {"seed": options.seed, "start": "10:00", "end": "11:00"}
         run["api_calls"] = platform.api.calls
+        estimates = estimate_series(platform.api, scenario, midnight)
         report = build_report(
-            record, platform.api, scenario, network, run=run, midnight=midnight, unit_kinds=kinds
+            record,
+            platform.api,
+            scenario,
+            network,
+            run=run,
+            midnight=midnight,
+            unit_kinds=kinds,
+            estimates=estimates,
         )
         incidents = [platform.api.incident(i["id"]) for i in platform.api.incidents()]
-    return {"twin": twin, "record": record, "report": report, "incidents": incidents}
+        units = platform.api.units()
+    return {
+        "twin": twin,
+        "record": record,
+        "report": report,
+        "incidents": incidents,
+        "units": units,
+        "estimates": estimates,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +91,14 @@ def test_the_hour_reached_the_platform(day: dict[str, Any]) -> None:
     checks = day["report"]["checks"]
     assert checks["observations_sent"] > 0 and checks["observations_refused"] == 0
     assert checks["positions_sent"] > 0
+    # The trackers' reports became the units' positions (none was taken as arriving late).
+    hour_start = day["twin"].at(OPTIONS.start_s)
+    moved = [
+        u
+        for u in day["units"]
+        if u["position"] and datetime.fromisoformat(u["position"]["reported_at"]) > hour_start
+    ]
+    assert len(moved) >= 100, f"{len(moved)} of {len(day['units'])} units moved"
     assert day["report"]["incidents"]["total_recorded"] >= 5
     assert checks["anomaly_count"] == 0, checks["anomalies"]
 
@@ -116,9 +140,11 @@ def test_the_same_seed_gives_the_same_report(
 
 
 def test_the_report_is_written(day: dict[str, Any], westlake: Scenario, tmp_path: Path) -> None:
-    written = write_report(day["report"], day["record"], westlake, tmp_path)
+    written = write_report(day["report"], day["record"], westlake, tmp_path, day["estimates"])
     names = {p.name for p in written}
     assert {"report.json", "report.md", "broken-bridge.png"} <= names
     text = (tmp_path / "report.md").read_text()
     assert "## Calibration" in text and "Broken Bridge" in text
+    bridge = next(h for h in day["report"]["hotspots"] if h["area"] == "broken-bridge")
+    assert bridge["platform_samples"] >= 30, "the platform sampled the bridge through the hour"
     assert json.loads((tmp_path / "report.json").read_text())["run"]["seed"] == OPTIONS.seed

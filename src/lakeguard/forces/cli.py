@@ -43,6 +43,12 @@ def units_seed(
 
     Replaces the units an earlier seed made, with their history; units added by hand stay.
     """
+    seed_deployment(seed, now=datetime.now(UTC))
+
+
+def seed_deployment(seed: int, *, now: datetime) -> None:
+    """Seed the model deployment with every unit standing at its post as of ``now`` (a demo
+    on a venue clock of its own seeds at that clock's time, so later reports supersede)."""
     import numpy as np
 
     from lakeguard.forces.deployment import MODEL_COMPANIES, westlake_deployment
@@ -61,7 +67,7 @@ def units_seed(
         with transaction(sessions) as session:
             replace_seeded_units(
                 session, venue=scenario, units=specs, companies=MODEL_COMPANIES,
-                actor="lakeguard units seed", now=datetime.now(UTC),
+                actor="lakeguard units seed", now=now,
             )  # fmt: skip
     except InvalidUnit as exc:
         raise _fail(str(exc)) from exc

@@ -144,5 +144,10 @@ class TwinApi:
                 return found, after
             after = page["next_after"]
 
+    def crowd_history(self, area_id: str, hours: float) -> list[dict[str, Any]]:
+        """The platform's estimates of an area's occupancy over the last ``hours``."""
+        found = self._call("GET", f"/api/v1/crowd/{area_id}/series", params={"hours": hours})
+        return list(found.json()["history"])
+
     def alerts(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/api/v1/alerts", params={"include_closed": "true"}).json())

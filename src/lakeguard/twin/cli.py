@@ -82,7 +82,7 @@ def run(
     from lakeguard.twin.embedded import embedded_platform
     from lakeguard.twin.pace import BatchPace
     from lakeguard.twin.render import write_report
-    from lakeguard.twin.report import build_report
+    from lakeguard.twin.report import build_report, estimate_series
 
     scenario, network = _scenario(scenario_path)
     start_s = _seconds_of_day(start)
@@ -116,6 +116,7 @@ def run(
             "units": len(twin.unit_specs),
             "api_calls": platform.api.calls,
         }
+        estimates = estimate_series(platform.api, scenario, day_start)
         report = build_report(
             twin.record,
             platform.api,
@@ -124,8 +125,9 @@ def run(
             run=run_facts,
             midnight=day_start,
             unit_kinds=unit_kinds,
+            estimates=estimates,
         )
-    written = write_report(report, twin.record, scenario, out)
+    written = write_report(report, twin.record, scenario, out, estimates)
     _summary(report)
     console.print(f"simulated in {time.perf_counter() - started:.0f} s; report: {written[1]}")
 
@@ -213,13 +215,14 @@ def live(
         def note(t_s: float) -> None:
             if state_dir is not None:
                 _save_state(state_dir, options.day, seed, visitors, t_s)
-            if t_s - last_note[0] >= 3600:
-                last_note[0] = t_s
+            if t_s > options.start_s and t_s - last_note[0] >= 3600:
+                last_note[0] = t_s - t_s % 3600
                 record = twin.record
                 console.print(
-                    f"twin {int(t_s // 3600):02d}:00 · in the venue {int(record.in_venue.max()):,} "
-                    f"peak · incidents {len(record.incidents)} · dispatches "
-                    f"{len(record.dispatches)} · anomalies {len(record.anomalies)}"
+                    f"twin {int(t_s // 3600):02d}:{int(t_s % 3600 // 60):02d} · in the venue "
+                    f"{int(record.in_venue[record.steps - 1]):,} · incidents "
+                    f"{len(record.incidents)} · dispatches {len(record.dispatches)} · anomalies "
+                    f"{len(record.anomalies)}"
                 )
 
         twin.run(note)

@@ -92,7 +92,9 @@ def embedded_platform(
     engine = make_engine(url)
     try:
         upgrade(engine)
-        now = datetime.now(UTC)
+        # Records start at the twin day's start: a unit's seeded position must be older than
+        # the first report its tracker sends, or that report would be taken as arriving late.
+        now = start
         specs = (
             units
             if units is not None

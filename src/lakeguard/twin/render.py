@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from lakeguard.twin.record import TwinRecord
+from lakeguard.twin.report import Series
 from lakeguard.venue.loader import Scenario
 
 CHARTED = (
@@ -26,13 +27,17 @@ LEVEL_COLOURS = (("yellow", 0.8, "#d4b106"), ("orange", 0.9, "#fa8c16"), ("red",
 
 
 def write_report(
-    report: dict[str, Any], record: TwinRecord, scenario: Scenario, out: Path
+    report: dict[str, Any],
+    record: TwinRecord,
+    scenario: Scenario,
+    out: Path,
+    estimates: Series | None = None,
 ) -> list[Path]:
     """Write report.json, report.md and the charts into ``out``; the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "report.json", out / "report.md"]
     written[0].write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    charts = _charts(record, scenario, out / "charts")
+    charts = _charts(record, scenario, out / "charts", estimates or {})
     written[1].write_text(markdown(report, [c.relative_to(out) for c in charts]))
     return written + charts
 
@@ -74,15 +79,15 @@ def markdown(report: dict[str, Any], charts: list[Path]) -> str:
         "## Hotspots",
         "",
         "| hotspot | capacity | peak | ratio | at | min ≥80% | min ≥90% | min ≥100% "
-        "| platform alert min | platform highest |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| platform alert min | platform highest | platform estimate: peak, mean error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for h in sorted(report["hotspots"], key=lambda h: -h["peak_ratio"]):
         lines.append(
             f"| {h['name']} | {h['capacity']:,} | {h['peak']:,} | {h['peak_ratio']:.0%} "
             f"| {h['peak_at']} | {h['minutes_yellow']} | {h['minutes_orange']} "
             f"| {h['minutes_red']} | {h['platform_alert_minutes']} "
-            f"| {h['platform_highest_level']} |"
+            f"| {h['platform_highest_level']} | {_estimate(h)} |"
         )
     lines += _incident_lines(report)
     lines += ["", "## Charts", ""] + [f"![{c.stem}]({c.as_posix()})" for c in charts]
@@ -148,6 +153,13 @@ def _incident_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _estimate(row: dict[str, Any]) -> str:
+    if row["platform_peak_estimate"] is None:
+        return "not observed"
+    share = row["estimate_mae_of_capacity"]
+    return f"{row['platform_peak_estimate']:,}, {row['estimate_mae']:,} ({share:.1%} of capacity)"
+
+
 def _num(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int | float) else str(value)
 
@@ -160,7 +172,7 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.2%}"
 
 
-def _charts(record: TwinRecord, scenario: Scenario, folder: Path) -> list[Path]:
+def _charts(record: TwinRecord, scenario: Scenario, folder: Path, estimates: Series) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -176,7 +188,12 @@ def _charts(record: TwinRecord, scenario: Scenario, folder: Path) -> list[Path]:
         area = areas[area_id]
         series = record.occupancy[:, record.area_ids.index(area_id)]
         fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
-        ax.plot(hours, series, color="#1f4e79", linewidth=1.2, label="occupancy (twin)")
+        ax.plot(hours, series, color="#1f4e79", linewidth=1.2, label="occupancy (twin's truth)")
+        if area_id in estimates and len(estimates[area_id][0]):
+            seconds, values = estimates[area_id]
+            ax.plot(
+                seconds / 3600, values, color="#13a8a8", linewidth=0.9, label="platform's estimate"
+            )
         if area.capacity:
             for name, share, colour in LEVEL_COLOURS:
                 ax.axhline(area.capacity * share, color=colour, linewidth=0.8, label=name)

@@ -28,6 +28,21 @@ HUBIN_TIER_1 = 80_000  # Hangzhou's level-1 crowd tier for the Hubin shore
 POINT_PROMISE_S = 60.0  # a fixed point answers within one minute
 
 
+Series = dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]
+
+
+def estimate_series(api: TwinApi, scenario: Scenario, midnight: datetime) -> Series:
+    """The platform's occupancy estimates of each hotspot over the day: (seconds, persons)."""
+    found: Series = {}
+    for area in scenario.areas:
+        if area.kind != AreaKind.HOTSPOT:
+            continue
+        rows = api.crowd_history(area.id, hours=24)
+        seconds = [(datetime.fromisoformat(r["at"]) - midnight).total_seconds() for r in rows]
+        found[area.id] = (np.array(seconds), np.array([r["occupancy"] for r in rows]))
+    return found
+
+
 def build_report(
     record: TwinRecord,
     api: TwinApi,
@@ -37,15 +52,16 @@ def build_report(
     run: dict[str, Any],
     midnight: datetime,
     unit_kinds: dict[str, str],
+    estimates: Series,
 ) -> dict[str, Any]:
-    """Everything the Markdown, the JSON and the charts show."""
+    """Everything the Markdown and the JSON show (the charts add the series)."""
     incidents = [api.incident(row["id"]) for row in sorted(api.incidents(), key=lambda r: r["id"])]
     level_events, _ = api.events(0, "crowd.alert.level")
     return {
         "run": run,
         "visitors": _visitors(record),
         "calibration": _calibration(record, scenario, run["visitors"]),
-        "hotspots": _hotspots(record, scenario, level_events, midnight),
+        "hotspots": _hotspots(record, scenario, level_events, midnight, estimates),
         "incidents": _incidents(record, incidents),
         "response": _response(incidents, scenario, network),
         "units": _utilisation(incidents, unit_kinds),
@@ -112,7 +128,11 @@ def _calibration(record: TwinRecord, scenario: Scenario, visitors: int) -> list[
 
 
 def _hotspots(
-    record: TwinRecord, scenario: Scenario, levels: list[dict[str, Any]], midnight: datetime
+    record: TwinRecord,
+    scenario: Scenario,
+    levels: list[dict[str, Any]],
+    midnight: datetime,
+    estimates: Series,
 ) -> list[dict[str, Any]]:
     platform = _alert_minutes(levels, midnight)
     rows = []
@@ -132,11 +152,32 @@ def _hotspots(
         }
         for name, bound in LEVELS:
             row[f"minutes_{name}"] = int((ratio >= bound).sum() * record.step_s / 60)
+        row |= _estimate_error(record, series, estimates.get(area.id), area.capacity)
         seen = platform.get(area.id, {})
         row["platform_alert_minutes"] = round(seen.get("minutes", 0.0), 1)
         row["platform_highest_level"] = seen.get("highest", "none")
         rows.append(row)
     return rows
+
+
+def _estimate_error(
+    record: TwinRecord,
+    truth: np.ndarray[Any, Any],
+    estimate: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None,
+    capacity: int,
+) -> dict[str, Any]:
+    """How far the platform's estimate was from the truth at the minutes it sampled."""
+    if estimate is None or not len(estimate[0]):
+        return {"platform_samples": 0, "platform_peak_estimate": None, "estimate_mae": None}
+    seconds, values = estimate
+    step = np.clip(np.round(seconds / record.step_s).astype(int) - 1, 0, len(truth) - 1)
+    error = np.abs(values - truth[step])
+    return {
+        "platform_samples": len(values),
+        "platform_peak_estimate": round(float(values.max())),
+        "estimate_mae": round(float(error.mean()), 1),
+        "estimate_mae_of_capacity": round(float(error.mean()) / capacity, 4),
+    }
 
 
 def _alert_minutes(levels: list[dict[str, Any]], midnight: datetime) -> dict[str, dict[str, Any]]:
