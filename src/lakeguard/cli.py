@@ -227,7 +227,7 @@ def demo(
         float,
         typer.Option(min=1, max=3600, help="Twin seconds per wall second (60: a day in 24 min)"),
     ] = 60,
-    start: Annotated[str, typer.Option(help="Local time of day the live day starts at")] = "08:00",
+    start: Annotated[str, typer.Option(help="Local time of day the live day starts at")] = "10:00",
     visitors: Annotated[int, typer.Option(min=1, help="Visitors over the day")] = 800_000,
     seed: Annotated[int, typer.Option(help="Random seed of the twin and the deployment")] = 1,
     resume: Annotated[
