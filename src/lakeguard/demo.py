@@ -8,6 +8,7 @@ cores and the twin exercises the same interfaces a deployment's devices and call
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -105,6 +106,8 @@ def run_demo(
         if not auto_dispatch:
             command.append("--no-auto-dispatch")
         child = subprocess.Popen(command, env=env)
+    # A service manager stops with SIGTERM: take it as Ctrl-C, so the twin is stopped too.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while thread.is_alive():
             thread.join(0.5)
@@ -117,8 +120,14 @@ def run_demo(
         thread.join(10)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _stop(child: subprocess.Popen[bytes]) -> None:
-    """The child shares the terminal and has had Ctrl-C too; give it a moment, then insist."""
+    """Stop the twin: it has had Ctrl-C too when it shares the terminal; otherwise ask it."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
     try:
         child.wait(10)
     except subprocess.TimeoutExpired:

@@ -225,7 +225,11 @@ def live(
                     f"{len(record.anomalies)}"
                 )
 
-        twin.run(note)
+        try:
+            twin.run(note)
+        except httpx.TransportError as exc:
+            err.print(f"[red]error:[/red] the server at {url} went away: {exc}")
+            raise typer.Exit(1) from exc
     console.print("twin stopped" if stop.is_set() else "twin day complete")
 
 
