@@ -81,6 +81,27 @@ def test_a_partial_view_is_scaled_by_its_coverage(engine: OccupancyEngine) -> No
     assert e.anchored
 
 
+def test_a_narrow_view_that_sees_nobody_is_not_believed_to_the_last_person(
+    engine: OccupancyEngine,
+) -> None:
+    engine.apply(obs("count", CAMERA, 0, count=0))
+    for minute in range(1, 11):
+        engine.apply(crossing(GATE_N, minute * 60, 100, 50))
+    drifted = engine.estimate(AREA, T0.timestamp() + 600)
+    assert drifted is not None and drifted.occupancy == pytest.approx(500)
+    var = drifted.std**2
+    # A view of 0.5 % of the area sees nobody. Thinning 500 people to 0.5 % leaves about 2.5
+    # in view, so seeing none is unremarkable: the sampling variance is N(1 − c)/c with N the
+    # estimate (500), not the reading (0), and the estimate barely moves.
+    engine.apply(obs("count", CAMERA, 600, count=0, coverage=0.005))
+    r = 500 * (1 - 0.005) / 0.005 + 1.0
+    gain = var / (var + r)
+    seen = engine.estimate(AREA, T0.timestamp() + 600)
+    assert seen is not None
+    assert seen.occupancy == pytest.approx(500 * (1 - gain))
+    assert seen.occupancy > 450
+
+
 def test_a_silent_line_widens_the_uncertainty_and_keeps_its_trend(engine: OccupancyEngine) -> None:
     engine.apply(obs("count", CAMERA, 0, count=200))
     for minute in range(1, 6):

@@ -162,8 +162,12 @@ class OccupancyEngine:
         if isinstance(observation, Crossing):
             self._crossing(area, observation, t)
         elif isinstance(observation, AreaCount):
-            z = observation.count / observation.coverage
-            sampling = observation.count * (1 - observation.coverage) / observation.coverage**2
+            coverage = observation.coverage
+            z = observation.count / coverage
+            # Extrapolating from the covered share: binomial thinning gives N·(1 − c)/c for the
+            # N people in the area. N is taken as the larger of the estimate and the reading,
+            # so a narrow view that happens to see nobody is not believed to the last person.
+            sampling = max(area.mean, z) * (1 - coverage) / coverage
             self._measure(area, t, z, (self.params.count_error * z) ** 2 + sampling + 1.0)
         elif isinstance(observation, DensityEstimate):
             z = observation.persons_per_m2 * area.usable_m2
