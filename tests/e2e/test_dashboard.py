@@ -99,6 +99,20 @@ def test_an_unknown_place_is_answered_with_the_closest_names(page: Any, world: W
     expect(page.locator("#create-error")).to_contain_text("Broken Bridge")
 
 
+def test_guards_can_be_taken_off_the_map_and_put_back(page: Any, world: World) -> None:
+    open_dashboard(page, world)
+    guards = page.locator(".unit.k-security_guard")
+    police = page.locator(".unit.k-officer")
+    expect(guards.first).to_be_attached()
+    expect(police.first).to_be_attached()
+    switch = page.locator(".leaflet-control-layers label", has_text="Security guards")
+    switch.locator("input").uncheck()
+    expect(guards).to_have_count(0)
+    expect(police.first).to_be_attached()  # only the guards' layer went
+    switch.locator("input").check()
+    expect(guards.first).to_be_attached()
+
+
 def test_language_follows_the_browser_and_switches_in_the_page(browser: Any, world: World) -> None:
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
@@ -109,12 +123,14 @@ def test_language_follows_the_browser_and_switches_in_the_page(browser: Any, wor
             "P1 儿童走失"
         )
         expect(page.locator("[data-figure=visitors_now] span")).to_have_text("当前在园游客")
+        expect(page.locator("[data-unit-layer=guards]")).to_have_text("保安力量")
         page.click("#lang")
         expect(page.locator("h1")).to_have_text("LakeGuard command room")
         expect(page.locator("#create select[name=type] option[value=lost_child]")).to_have_text(
             "P1 Lost child"
         )
         expect(page.locator("[data-figure=visitors_now] span")).to_have_text("visitors now")
+        expect(page.locator("[data-unit-layer=guards]")).to_have_text("Security guards")
         # The choice outlives a reload.
         page.reload()
         expect(page.locator("h1")).to_have_text("LakeGuard command room")

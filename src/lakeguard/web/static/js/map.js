@@ -7,6 +7,13 @@ const KIND_GLYPH = {
   officer: "P", auxiliary: "A", plainclothes: "C", security_guard: "G", team: "T",
   patrol_car: "V", boat: "B", drone: "D",
 };
+// Units shown in three layers a dispatcher can switch: 1,700 guards would otherwise bury the
+// 300 police units on the map.
+const KIND_GROUP = {
+  officer: "police", auxiliary: "police", plainclothes: "police", team: "police",
+  patrol_car: "craft", boat: "craft", drone: "craft", security_guard: "guards",
+};
+const UNIT_GROUPS = ["police", "craft", "guards"];
 const DOMAIN_FILL = { water: "#9cc9e8", mountain: "#c9dcb6", land: "#ecebe4", air: "#eeeeee" };
 
 // Occupancy over capacity to a colour: green below 80 %, then the alert levels' colours.
@@ -63,7 +70,15 @@ export class VenueMap {
       style: { color: "#555", weight: 2, dashArray: "4 4" },
       onEachFeature: (f, layer) => layer.bindTooltip(() => nameOf(f.properties.name)),
     }).addTo(this.map);
-    this.unitLayer = L.layerGroup().addTo(this.map);
+    this.unitLayers = {};
+    const overlays = {};
+    for (const group of UNIT_GROUPS) {
+      this.unitLayers[group] = L.layerGroup().addTo(this.map);
+      const key = `map.units.${group}`;
+      overlays[`<span data-i18n="${key}" data-unit-layer="${group}">${t(key)}</span>`] =
+        this.unitLayers[group];
+    }
+    L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(this.map);
     this.incidentLayer = L.layerGroup().addTo(this.map);
     this.alertLayer = L.layerGroup().addTo(this.map);
   }
@@ -98,7 +113,7 @@ export class VenueMap {
         L.DomEvent.stopPropagation(e);
         this.handlers.onUnitClick(unit.id);
       });
-      marker.addTo(this.unitLayer);
+      marker.addTo(this.unitLayers[KIND_GROUP[unit.kind] || "police"]);
       this.unitMarkers[unit.id] = marker;
       marker.lastHtml = html;
     } else {
