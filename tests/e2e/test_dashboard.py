@@ -92,6 +92,38 @@ def test_dispatcher_reports_dispatches_and_sees_the_acknowledgement(
     page.screenshot(path=artifacts / "dashboard.png")
 
 
+def test_a_dispatcher_strikes_a_recommended_unit_and_adds_one_by_hand(
+    page: Any, world: World
+) -> None:
+    open_dashboard(page, world)
+    page.select_option("#create select[name=type]", "theft")
+    page.fill("#create input[name=place]", "断桥")
+    page.click("#create button[type=submit]")
+    recommended = page.locator("#recommendation li")
+    expect(recommended.first).to_be_visible()
+    struck = recommended.first.get_attribute("data-unit")
+    recommended.first.locator("input.pick").uncheck()
+    expect(page.locator("#dispatch")).to_have_text("Dispatch the units ticked")
+
+    extra = page.locator("#unit-options option").first
+    expect(extra).to_be_attached()
+    callsign = extra.get_attribute("value")
+    page.fill("#add-unit input", "NO-SUCH-UNIT")
+    page.click("#add-unit button")
+    expect(page.locator("#incident-error")).to_contain_text("NO-SUCH-UNIT")
+    page.fill("#add-unit input", callsign)
+    page.click("#add-unit button")
+    added = page.locator("#recommendation li").last
+    expect(added).to_contain_text(callsign)
+    expect(added.locator(".reasons")).to_have_text("dispatcher's choice")
+    added_unit = added.get_attribute("data-unit")
+
+    page.click("#dispatch")
+    # The unit added by hand went; the one struck off did not.
+    expect(page.locator(f"#assignments li[data-unit='{added_unit}']")).to_be_visible()
+    expect(page.locator(f"#assignments li[data-unit='{struck}']")).to_have_count(0)
+
+
 def test_an_unknown_place_is_answered_with_the_closest_names(page: Any, world: World) -> None:
     open_dashboard(page, world)
     page.fill("#create input[name=place]", "Broken Pier")

@@ -24,9 +24,16 @@ export class Board {
     this.picked = null;
     this.picking = false;
     this.recommendation = null;
+    // The dispatcher's changes to the recommendation: units struck off, units added by hand.
+    this.struck = new Set();
+    this.added = [];
     this.detail = null;
     this.bindCreate();
     $("dispatch").onclick = () => this.dispatch();
+    $("add-unit").onsubmit = (event) => {
+      event.preventDefault();
+      this.addUnit();
+    };
     $("close-incident").onclick = () => this.act("close");
     $("cancel-incident").onclick = () => this.act("cancel");
   }
@@ -136,6 +143,8 @@ export class Board {
   async select(incidentId) {
     this.selected = incidentId;
     this.recommendation = null;
+    this.struck = new Set();
+    this.added = [];
     $("incident").hidden = false;
     $("incident-error").textContent = "";
     const incident = this.ctx.state.incidents[incidentId];
@@ -229,28 +238,88 @@ export class Board {
     // what another dispatch would add.
     const sent = Object.keys(incident.assignments).length > 0;
     $("recommended-title").textContent = t(sent ? "incident.recommended_more" : "incident.recommended");
+    const picks = [
+      ...rec.units,
+      ...this.added.map((id) => ({ unit_id: id, eta_s: null, reasons: ["dispatcher_choice"] })),
+    ];
     $("recommendation").replaceChildren(
-      ...rec.units.map((pick) =>
+      ...picks.map((pick) =>
         el(
           "li",
           { "data-unit": pick.unit_id },
+          el("input", {
+            type: "checkbox",
+            class: "pick",
+            checked: !this.struck.has(pick.unit_id),
+            title: t("incident.pick"),
+            onchange: (event) => {
+              if (event.target.checked) this.struck.delete(pick.unit_id);
+              else this.struck.add(pick.unit_id);
+              this.renderDispatchButton();
+            },
+          }),
           el("span", { class: "callsign", textContent: this.unitLabel(pick.unit_id) }),
           el("span", { class: "eta", textContent: formatSeconds(pick.eta_s) }),
           el("span", { class: "reasons", textContent: pick.reasons.map((r) => t(`reason.${r}`)).join(", ") }),
         ),
       ),
     );
+    this.fillUnitOptions(incident);
     $("shortfalls").textContent = rec.shortfalls
       .map((g) => t("shortfall", { missing: g.missing, capability: g.capability ? t(`capability.${g.capability}`) : t("capability.any"), why: t(`shortfall.${g.code}`) }))
       .join("; ");
-    $("dispatch").disabled = rec.units.length === 0;
+    this.renderDispatchButton();
+  }
+
+  // The units ticked: the recommendation less those struck off, plus those added by hand.
+  chosen() {
+    const recommended = (this.recommendation?.units || []).map((pick) => pick.unit_id);
+    return [...recommended, ...this.added].filter((id) => !this.struck.has(id));
+  }
+
+  renderDispatchButton() {
+    const changed = this.struck.size > 0 || this.added.length > 0;
+    $("dispatch").textContent = t(changed ? "incident.dispatch_chosen" : "incident.dispatch");
+    $("dispatch").disabled = this.chosen().length === 0;
+  }
+
+  // Units a dispatcher may add: available ones not already on or offered for the incident.
+  fillUnitOptions(incident) {
+    const taken = new Set([...Object.keys(incident.assignments), ...this.chosen(), ...this.struck]);
+    const options = Object.values(this.ctx.state.units)
+      .filter((unit) => unit.status === "available" && !taken.has(unit.id))
+      .sort((a, b) => a.callsign.localeCompare(b.callsign))
+      .map((unit) => el("option", { value: unit.callsign, textContent: nameOf(unit.name) }));
+    $("unit-options").replaceChildren(...options);
+  }
+
+  addUnit() {
+    const input = $("add-unit").querySelector("input");
+    const wanted = input.value.trim().toLowerCase();
+    const unit = Object.values(this.ctx.state.units).find(
+      (u) => u.callsign.toLowerCase() === wanted || u.id === wanted,
+    );
+    $("incident-error").textContent = "";
+    if (!unit) {
+      $("incident-error").textContent = t("incident.no_such_unit", { unit: input.value });
+      return;
+    }
+    this.struck.delete(unit.id);
+    if (!this.chosen().includes(unit.id)) this.added.push(unit.id);
+    input.value = "";
+    this.renderIncident();
   }
 
   async dispatch() {
     const id = this.selected;
     $("incident-error").textContent = "";
+    const changed = this.struck.size > 0 || this.added.length > 0;
+    // Unchanged, the recommendation goes as it stands (with its ETAs); otherwise the units ticked.
+    const body = changed ? { unit_ids: this.chosen() } : { accept_recommendation: true };
     try {
-      await api(`/incidents/${id}/dispatch`, { method: "POST", body: { accept_recommendation: true } });
+      await api(`/incidents/${id}/dispatch`, { method: "POST", body });
+      this.struck = new Set();
+      this.added = [];
     } catch (error) {
       $("incident-error").textContent = error.message;
     }
