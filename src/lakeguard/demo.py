@@ -74,6 +74,7 @@ def run_demo(
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            timeout_keep_alive=30,  # the twin's connection waits between steps; keep it open
         )
     )
     thread = threading.Thread(target=server.run, name="lakeguard-server", daemon=True)
@@ -129,10 +130,10 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
     if child.poll() is None:
         child.send_signal(signal.SIGINT)
     try:
-        child.wait(10)
+        child.wait(30)
     except subprocess.TimeoutExpired:
-        child.terminate()
-        child.wait(5)
+        child.kill()
+        child.wait()
 
 
 def _opening_time(text: str) -> day_time:

@@ -43,7 +43,14 @@ class TwinApi:
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         self.calls += 1
         headers = kwargs.pop("headers", self.headers)
-        response = self.client.request(method, path, headers=headers, **kwargs)
+        try:
+            response = self.client.request(method, path, headers=headers, **kwargs)
+        except httpx.RemoteProtocolError:
+            # A kept-alive connection the server closed as the request went out: a read (an
+            # OsmAnd report is one) is safe to send again; a write is not retried.
+            if method != "GET":
+                raise
+            response = self.client.request(method, path, headers=headers, **kwargs)
         if response.status_code >= 400:
             raise TwinApiError(f"{method} {path}", response)
         return response

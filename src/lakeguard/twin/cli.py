@@ -228,8 +228,9 @@ def live(
         try:
             twin.run(note)
         except httpx.TransportError as exc:
-            err.print(f"[red]error:[/red] the server at {url} went away: {exc}")
-            raise typer.Exit(1) from exc
+            if not stop.is_set():
+                err.print(f"[red]error:[/red] the server at {url} went away: {exc}")
+                raise typer.Exit(1) from exc
     console.print("twin stopped" if stop.is_set() else "twin day complete")
 
 

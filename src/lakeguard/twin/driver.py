@@ -326,6 +326,8 @@ class TwinDay:
     def _report_positions(self, t1: float) -> None:
         assert self.units is not None
         for fix in self.units.advance(t1):
+            if self.stop.is_set():
+                return  # stopping: the rest of this step's reports are not needed
             try:
                 self.api.report_position(
                     fix.unit_id,
