@@ -91,12 +91,14 @@ def _clock(step_end: int, step_s: float) -> str:
 
 def _calibration(record: TwinRecord, scenario: Scenario, visitors: int) -> list[dict[str, Any]]:
     bridge_gates = [s.id for s in scenario.sensors if s.area == BROKEN_BRIDGE and s.kind == "gate"]
-    # People stepping onto the bridge: the in-counts of the lines at both of its ends.
-    onto = np.zeros(len(record.in_venue), dtype=np.float64)
+    # People crossing the bridge: each crosses the lines at both of its ends once, so the two
+    # lines' counts, in and out, halved (the measure the benchmark and docs/twin.md use).
+    crossed = np.zeros(len(record.in_venue), dtype=np.float64)
     for gate in bridge_gates:
-        if gate in record.entries:
-            onto += record.entries[gate]
-    per_min = onto * (60.0 / record.step_s)
+        for counts in (record.entries, record.exits):
+            if gate in counts:
+                crossed += counts[gate]
+    per_min = crossed / 2 * (60.0 / record.step_s)
     window = max(1, round(900 / record.step_s))
     smooth = (
         np.convolve(per_min, np.ones(window) / window, mode="valid") if per_min.size else per_min
@@ -105,10 +107,11 @@ def _calibration(record: TwinRecord, scenario: Scenario, visitors: int) -> list[
     hubin_peak = int(record.occupancy[:, hubin].max()) if hubin is not None else None
     return [
         {
-            "figure": "persons per minute crossing the Broken Bridge at peak (15-min mean)",
+            "figure": "persons per minute crossing the Broken Bridge at peak (busiest minute; "
+            "busiest 15-minute mean)",
             "public": "about 100–200",
-            "twin": round(float(smooth.max()), 1) if smooth.size else None,
-            "met": bool(smooth.size and 100 <= smooth.max() <= 200),
+            "twin": f"{per_min.max():.0f}; {smooth.max():.0f}" if smooth.size else None,
+            "met": bool(smooth.size and 100 <= per_min.max() <= 200),
         },
         {
             "figure": "Hubin lakeside live count at peak",
