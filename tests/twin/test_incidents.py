@@ -15,6 +15,7 @@ from lakeguard.twin.incidents import (
     Exposure,
     IncidentModel,
     TwinIncident,
+    day_exposure,
     expected_counts,
     half_year_expectation,
 )
@@ -235,8 +236,6 @@ def test_the_calibration_days_are_the_visitor_models_days(
     config: IncidentConfig, westlake: Scenario, westlake_network: TravelNetwork, kind: str
 ) -> None:
     """The rates were fitted to these days: if the visitor model moves, they must be re-fitted."""
-    from lakeguard.twin.cli import day_exposure
-
     stated = getattr(config.calibration, kind)
     measured = day_exposure(westlake, westlake_network, visitors=stated.visitors, seed=1)
     for name in ("all_h", "crowded_h", "lakeside_h", "mountain_h"):

@@ -234,23 +234,11 @@ def live(
     console.print("twin stopped" if stop.is_set() else "twin day complete")
 
 
-def day_exposure(scenario: Any, network: Any, *, visitors: int, seed: int) -> Any:
-    """A whole day's visitor-hours by exposure class (engines only, no platform)."""
-    from lakeguard.twin.incidents import Exposure, IncidentModel
-    from lakeguard.twin.visitors import VisitorModel
-
-    crowd = VisitorModel(scenario, network, visitors=visitors, seed=seed)
-    classes = IncidentModel(scenario, network, seed=seed)
-    total = Exposure()
-    for _ in range(1440):
-        frame = crowd.step(60.0)
-        total = total + classes.exposure_of(frame.exposure_s, classes.crowded(frame))
-    return total
-
-
 @twin_app.command("exposure")
 def exposure(visitors: Visitors = 800_000, seed: Seed = 1, scenario_path: Scenario = None) -> None:
     """A day's visitor-hours by exposure class: what incident rates are fitted to."""
+    from lakeguard.twin.incidents import day_exposure
+
     scenario, network = _scenario(scenario_path)
     found = day_exposure(scenario, network, visitors=visitors, seed=seed)
     fields = ("all_h", "crowded_h", "lakeside_h", "mountain_h")

@@ -118,6 +118,22 @@ def half_year_expectation(config: IncidentConfig) -> HalfYear:
     return HalfYear(totals, crime_free, per_day["ordinary"], per_day["peak"])
 
 
+def day_exposure(
+    scenario: Scenario, network: TravelNetwork, *, visitors: int, seed: int
+) -> Exposure:
+    """A whole day's visitor-hours by exposure class, from the visitor model (what the rates
+    in ``[calibration]`` are fitted to)."""
+    from lakeguard.twin.visitors import VisitorModel
+
+    crowd = VisitorModel(scenario, network, visitors=visitors, seed=seed)
+    classes = IncidentModel(scenario, network, seed=seed)
+    total = Exposure()
+    for _ in range(1440):
+        frame = crowd.step(60.0)
+        total = total + classes.exposure_of(frame.exposure_s, classes.crowded(frame))
+    return total
+
+
 class IncidentModel:
     """Incidents of one venue day, drawn step by step from the crowd's exposure."""
 

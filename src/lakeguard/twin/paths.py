@@ -18,7 +18,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from lakeguard.twin.frame import FloatArray
 from lakeguard.venue.network import TravelNetwork
-from lakeguard.venue.schema import NETWORK_MODES, Mode
+from lakeguard.venue.schema import Mode
 
 _EPSILON_S = 1e-9
 
@@ -66,18 +66,6 @@ class Router:
 
     def __init__(self, network: TravelNetwork) -> None:
         self.network = network
-        self._structure = {mode: self._mode_structure(mode) for mode in NETWORK_MODES}
-
-    def _mode_structure(self, mode: Mode) -> tuple[FloatArray, FloatArray, FloatArray]:
-        net = self.network
-        edges = np.flatnonzero(net.edge_modes[:, NETWORK_MODES.index(mode)])
-        rows = np.concatenate([net.edge_u[edges], net.edge_v[edges]])
-        cols = np.concatenate([net.edge_v[edges], net.edge_u[edges]])
-        refs = np.concatenate([edges, edges])
-        order = np.lexsort((cols, rows))
-        counts = np.bincount(rows, minlength=net.node_count)
-        indptr = np.concatenate([[0], np.cumsum(counts)])
-        return indptr, cols[order], refs[order]
 
     def free_cost(self, mode: Mode, speed_ms: float | None = None) -> FloatArray:
         """Seconds per edge at a constant speed (the mode's own speed when None)."""
@@ -127,7 +115,7 @@ class Router:
     def _search(
         self, mode: Mode, edge_cost: FloatArray, entries: list[tuple[int, float]]
     ) -> tuple[FloatArray, np.ndarray]:
-        indptr, cols, refs = self._structure[mode]
+        indptr, cols, refs = self.network.adjacency(mode)
         n = self.network.node_count
         entries = sorted(entries)
         if entries[0][0] == entries[1][0]:

@@ -215,6 +215,11 @@ class TravelNetwork:
     def has_mode(self, mode: Mode) -> bool:
         return mode in NETWORK_MODES and self._trees[mode] is not None
 
+    def adjacency(self, mode: Mode) -> tuple[Int32Array, Int32Array, IntArray]:
+        """A mode's graph in CSR form, both directions: row pointers, neighbour nodes, and the
+        edge each entry travels (for routing with costs of one's own)."""
+        return self._graphs[mode]
+
     def mode_nodes(self, mode: Mode) -> npt.NDArray[np.bool_]:
         """Which nodes have at least one edge of this mode."""
         indptr = self._graphs[mode][0]

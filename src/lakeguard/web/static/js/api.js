@@ -49,3 +49,27 @@ export async function logOut() {
   await api("/auth/logout", { method: "POST" });
   csrfToken = null;
 }
+
+// The page's log-in form (#login with #login-error) and log-out button (#logout), then the
+// session already open, if any: ``enter`` gets whoever is logged in, ``failed`` gives the text
+// for a refused password.
+export async function startSession({ enter, failed }) {
+  const form = document.getElementById("login");
+  const error = document.getElementById("login-error");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    try {
+      await enter(await logIn(form.elements.username.value, form.elements.password.value));
+    } catch (problem) {
+      error.textContent = problem.status === 401 ? failed() : problem.message;
+    }
+  });
+  document.getElementById("logout").onclick = async () => {
+    await logOut().catch(() => null);
+    location.reload();
+  };
+  const me = await whoAmI();
+  if (me) await enter(me);
+  else form.hidden = false;
+}

@@ -1,6 +1,6 @@
 // The command dashboard: log in, load the venue and a snapshot, then keep it live from the
 // stream. What a role sees follows its permissions: auditors read, the command roles act.
-import { api, logIn, logOut, whoAmI } from "./api.js";
+import { api, startSession } from "./api.js";
 import { AlertPanel } from "./alerts.js";
 import { Board } from "./board.js";
 import { drawOccupancy } from "./chart.js";
@@ -26,23 +26,7 @@ let board, alerts, stream, selectedArea = null, selectedUnit = null;
 async function main() {
   await loadLanguages();
   $("lang").onclick = () => setLang(currentLang() === "zh" ? "en" : "zh");
-  $("login").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = event.target;
-    $("login-error").textContent = "";
-    try {
-      await enter(await logIn(form.elements.username.value, form.elements.password.value));
-    } catch (error) {
-      $("login-error").textContent = error.status === 401 ? t("login.failed") : error.message;
-    }
-  });
-  $("logout").onclick = async () => {
-    await logOut().catch(() => null);
-    location.reload();
-  };
-  const me = await whoAmI();
-  if (me) await enter(me);
-  else $("login").hidden = false;
+  await startSession({ enter, failed: () => t("login.failed") });
 }
 
 async function enter(me) {

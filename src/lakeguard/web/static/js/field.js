@@ -1,6 +1,6 @@
 // The field view: an officer's or guard's current assignment on a phone, the buttons that move
 // it on (acknowledge → on scene → resolved), and the phone's position while the page is open.
-import { api, logIn, logOut, whoAmI } from "./api.js";
+import { api, startSession } from "./api.js";
 import { currentLang, formatSeconds, formatTime, loadLanguages, nameOf, onLangChange, setLang, t } from "./i18n.js";
 import { LiveStream } from "./stream.js";
 
@@ -14,24 +14,9 @@ async function main() {
   await loadLanguages();
   $("lang").onclick = () => setLang(currentLang() === "zh" ? "en" : "zh");
   onLangChange(render);
-  $("login").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = event.target;
-    try {
-      await enter(await logIn(form.elements.username.value, form.elements.password.value));
-    } catch (error) {
-      $("login-error").textContent = error.status === 401 ? t("login.failed") : error.message;
-    }
-  });
-  $("logout").onclick = async () => {
-    await logOut().catch(() => null);
-    location.reload();
-  };
   $("advance").onclick = advance;
   $("share").onchange = () => ($("share").checked ? share() : stopSharing());
-  const who = await whoAmI();
-  if (who) await enter(who);
-  else $("login").hidden = false;
+  await startSession({ enter, failed: () => t("login.failed") });
 }
 
 async function enter(who) {
