@@ -355,7 +355,7 @@ class Stopwatch:
 
 def crowd_runtime(engine: Engine) -> Any:
     from lakeguard.api.state import ActiveVenue
-    from lakeguard.crowd.runtime import CrowdRuntime
+    from lakeguard.crowd.cycle import CrowdRuntime
 
     sessions = make_sessionmaker(engine)
     venue = ActiveVenue.from_database(sessions)

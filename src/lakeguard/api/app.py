@@ -22,7 +22,7 @@ from lakeguard.clock import Clock, clock_from_settings
 from lakeguard.community import views as community_views
 from lakeguard.config import Settings
 from lakeguard.crowd import views as crowd_views
-from lakeguard.crowd.runtime import CrowdRuntime
+from lakeguard.crowd.cycle import CrowdRuntime
 from lakeguard.forces import views as forces_views
 from lakeguard.incidents import views as incident_views
 from lakeguard.ingest import views as ingest_views

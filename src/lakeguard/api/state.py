@@ -22,7 +22,7 @@ from lakeguard.venue.service import get_scenario
 from lakeguard.venue.summary import venue_summary
 
 if TYPE_CHECKING:
-    from lakeguard.crowd.runtime import CrowdRuntime
+    from lakeguard.crowd.cycle import CrowdRuntime
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import AppState
 from lakeguard.auth.policy import STAFF_ROLES, Principal, Role, require
-from lakeguard.crowd import handling
+from lakeguard.crowd import alert_actions
 from lakeguard.crowd.alerts import Level
 from lakeguard.crowd.engine import Estimate
 from lakeguard.crowd.models import AlertRow, EstimateRow, PlanStepRow
-from lakeguard.crowd.runtime import CrowdRuntime
+from lakeguard.crowd.cycle import CrowdRuntime
 
 router = APIRouter(prefix="/api/v1", tags=["crowd"])
 
@@ -166,7 +166,7 @@ def read_alerts(
     who: Staff, venue: CurrentVenue, session: DbSession, include_closed: bool = False
 ) -> list[dict[str, Any]]:
     names = _names(venue)
-    rows = handling.list_alerts(session, venue_id=venue.scenario.id, include_closed=include_closed)
+    rows = alert_actions.list_alerts(session, venue_id=venue.scenario.id, include_closed=include_closed)
     return [alert_json(r, names) for r in rows]
 
 
@@ -175,8 +175,8 @@ def read_alert(
     alert_id: int, who: Staff, venue: CurrentVenue, session: DbSession
 ) -> dict[str, Any]:
     try:
-        row = handling.get_alert(session, alert_id)
-    except handling.AlertNotFound as exc:
+        row = alert_actions.get_alert(session, alert_id)
+    except alert_actions.AlertNotFound as exc:
         raise ProblemError(404, "Not found", str(exc)) from exc
     body = alert_json(row, _names(venue))
     body["timeline"] = [
@@ -188,7 +188,7 @@ def read_alert(
             "actor": t.actor,
             "note": t.note,
         }
-        for t in handling.timeline_of(session, alert_id)
+        for t in alert_actions.timeline_of(session, alert_id)
     ]
     body["plans"] = [
         {
@@ -196,13 +196,13 @@ def read_alert(
             "started_at": run.started_at.isoformat(),
             "steps": [step_json(s) for s in steps],
         }
-        for run, steps in handling.plan_of(session, alert_id)
+        for run, steps in alert_actions.plan_of(session, alert_id)
     ]
     return body
 
 
 def _handle(exc: Exception) -> ProblemError:
-    if isinstance(exc, handling.AlertNotFound | handling.StepNotFound):
+    if isinstance(exc, alert_actions.AlertNotFound | alert_actions.StepNotFound):
         return ProblemError(404, "Not found", str(exc))
     return ProblemError(409, "Conflict", str(exc))
 
@@ -218,11 +218,11 @@ def acknowledge(
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
-            row = handling.acknowledge_alert(
+            row = alert_actions.acknowledge_alert(
                 session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
             )
             return alert_json(row, _names(venue))
-    except (handling.AlertNotFound, handling.NotAllowedNow) as exc:
+    except (alert_actions.AlertNotFound, alert_actions.NotAllowedNow) as exc:
         raise _handle(exc) from exc
 
 
@@ -237,11 +237,11 @@ def close(
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
-            row = handling.close_alert(
+            row = alert_actions.close_alert(
                 session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
             )
             return alert_json(row, _names(venue))
-    except (handling.AlertNotFound, handling.NotAllowedNow) as exc:
+    except (alert_actions.AlertNotFound, alert_actions.NotAllowedNow) as exc:
         raise _handle(exc) from exc
 
 
@@ -251,7 +251,7 @@ def update_step(
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):
-            row = handling.mark_step(
+            row = alert_actions.mark_step(
                 session,
                 step_id=step_id,
                 status=body.status,
@@ -260,5 +260,5 @@ def update_step(
                 note=body.note,
             )
             return step_json(row)
-    except (handling.StepNotFound, handling.NotAllowedNow) as exc:
+    except (alert_actions.StepNotFound, alert_actions.NotAllowedNow) as exc:
         raise _handle(exc) from exc

@@ -37,7 +37,7 @@ from lakeguard.store.session import transaction
 
 if TYPE_CHECKING:
     from lakeguard.api.state import AppState
-    from lakeguard.crowd.runtime import CrowdRuntime
+    from lakeguard.crowd.cycle import CrowdRuntime
 
 log = logging.getLogger(__name__)
 

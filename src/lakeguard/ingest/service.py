@@ -20,7 +20,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lakeguard.crowd.service import CrowdMonitor
+from lakeguard.crowd.monitor import CrowdMonitor
 from lakeguard.ingest.models import ObservationRow, RejectRow
 from lakeguard.ingest.schema import (
     ACCEPTS,

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lakeguard.api.state import ActiveVenue, AppState
-from lakeguard.crowd import handling
+from lakeguard.crowd import alert_actions
 from lakeguard.crowd.views import alert_json, estimate_json, step_json
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import post_locations
@@ -97,11 +97,11 @@ def incidents_json(session: Session, since: datetime) -> list[dict[str, Any]]:
 def alerts_json(session: Session, venue: ActiveVenue) -> list[dict[str, Any]]:
     names = {a.id: a.name.en for a in venue.scenario.areas}
     out = []
-    for row in handling.list_alerts(session, venue_id=venue.scenario.id):
+    for row in alert_actions.list_alerts(session, venue_id=venue.scenario.id):
         body = alert_json(row, names)
         body["steps"] = [
             step_json(step) | {"run_id": run.id}
-            for run, steps in handling.plan_of(session, row.id)
+            for run, steps in alert_actions.plan_of(session, row.id)
             for step in steps
         ]
         out.append(body)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select
 
 from lakeguard.crowd.alerts import Level
 from lakeguard.crowd.models import AlertRow, AlertTimelineRow, EstimateRow
-from lakeguard.crowd.service import CrowdMonitor
+from lakeguard.crowd.monitor import CrowdMonitor
 from lakeguard.ingest.schema import OBSERVATION, Observation
 from lakeguard.store.outbox import OutboxRow
 from lakeguard.store.session import make_sessionmaker, transaction

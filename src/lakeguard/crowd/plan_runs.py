@@ -22,7 +22,7 @@ from lakeguard.incidents.plans import Requirement
 from lakeguard.store.outbox import emit
 
 if TYPE_CHECKING:
-    from lakeguard.crowd.service import CrowdMonitor
+    from lakeguard.crowd.monitor import CrowdMonitor
 
 STEP_STATUSES = ("pending", "done", "skipped", "short")
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from lakeguard.crowd.alerts import Level
 from lakeguard.crowd.events import AlertHandled
 from lakeguard.crowd.models import AlertRow, AlertTimelineRow, PlanRunRow, PlanStepRow
-from lakeguard.crowd.response import step_event
+from lakeguard.crowd.plan_runs import step_event
 from lakeguard.store.outbox import emit
 
 
