@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lakeguard.crowd.engine import EngineParams, OccupancyEngine, fruin_level
-from lakeguard.ingest.schema import OBSERVATION, Observation
+from lakeguard.ingest.schema import Observation, parse_observation
 from lakeguard.venue.loader import Scenario
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -19,7 +19,7 @@ AREA = "broken-bridge"
 
 def obs(kind: str, sensor: str, seconds: float, **values: object) -> Observation:
     at = (T0 + timedelta(seconds=seconds)).isoformat()
-    return OBSERVATION.validate_python(
+    return parse_observation(
         {"kind": kind, "sensor_id": sensor, "event_id": f"{sensor}-{seconds}", "at": at, **values}
     )
 

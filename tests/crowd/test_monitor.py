@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from lakeguard.crowd.alerts import Level
 from lakeguard.crowd.models import AlertRow, AlertTimelineRow, EstimateRow
 from lakeguard.crowd.monitor import CrowdMonitor
-from lakeguard.ingest.schema import OBSERVATION, Observation
+from lakeguard.ingest.schema import Observation, parse_observation
 from lakeguard.store.outbox import OutboxRow
 from lakeguard.store.session import make_sessionmaker, transaction
 from lakeguard.venue.loader import Scenario
@@ -19,7 +19,7 @@ T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 
 
 def count(minute: float, people: int) -> Observation:
-    return OBSERVATION.validate_python(
+    return parse_observation(
         {
             "kind": "count",
             "event_id": f"m{minute}",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from lakeguard.api.deps import DbSession, State
 from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import Principal, Role, require
-from lakeguard.ingest.schema import BatchResult
+from lakeguard.ingest.schema import MAX_BATCH, BatchResult, NotABatch
 from lakeguard.ingest.service import BatchTooLarge, list_rejects, reject_json
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
@@ -29,22 +29,37 @@ Reporter = Annotated[Principal, Depends(_reporter)]
 Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.AUDITOR))]
 
 
+# The body is read as bytes and decoded by the ingest path (msgspec, straight into its own
+# types), so it is described here rather than declared as a parameter.
+BATCH_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "maxItems": MAX_BATCH,
+                "items": {"type": "object"},
+                "description": "observations, each an object with a kind",
+            }
+        }
+    },
+}
+
+
 @router.post(
     "/observations",
     summary="Report observations (batches of up to 10,000)",
     response_model=BatchResult,
+    openapi_extra={"requestBody": BATCH_BODY},
 )
-async def post_observations(
-    who: Reporter,
-    state: State,
-    body: Annotated[list[Any], Body(description="observations, each an object with a kind")],
-) -> BatchResult:
+async def post_observations(who: Reporter, state: State, request: Request) -> BatchResult:
     if state.ingest is None:
         raise ProblemError(503, "No venue loaded", "load a scenario, then restart the server")
     only_sensor = None if Role.ADMIN in who.roles else who.sensor_id
+    body = await request.body()
     try:
         return await run_in_threadpool(
-            state.ingest.ingest,
+            state.ingest.ingest_json,
             body,
             sender=who.subject,
             source="http",
@@ -53,6 +68,8 @@ async def post_observations(
         )
     except BatchTooLarge as exc:
         raise ProblemError(413, "Batch too large", str(exc)) from exc
+    except NotABatch as exc:
+        raise ProblemError(422, "Not a batch", str(exc)) from exc
 
 
 @router.get("/observations/rejects", summary="Refused observations (dead letters), newest first")
