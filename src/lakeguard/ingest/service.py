@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakeguard.ingest.models import RejectRow
-from lakeguard.ingest.rows import row_of, store_new
+from lakeguard.ingest.rows import Key, Row, row_of, store_new
 from lakeguard.ingest.schema import (
     ACCEPTS,
     MAX_BATCH,
@@ -104,16 +104,7 @@ class Ingestor:
     ) -> BatchResult:
         """Take a batch as its JSON text (an HTTP body); raises NotABatch if it is no array."""
         rejects: list[Reject] = []
-        observations = decode_batch(body)
-        raws: list[msgspec.Raw] = []
-        parsed: Iterable[tuple[int, Observation]]
-        if observations is not None:
-            check_batch_size(observations)
-            parsed = enumerate(observations)
-        else:  # some item is bad: each is judged on its own, to keep the good ones
-            raws = split_batch(body)
-            check_batch_size(raws)
-            parsed = self._parse_raw(raws, rejects)
+        parsed, raws = self._decode(body, rejects)
 
         def item(index: int) -> Any:
             return msgspec.json.decode(raws[index])
@@ -154,7 +145,7 @@ class Ingestor:
         sensors, received = self._sensors, now.timestamp()
         rows = [row_of(obs, sensors[obs.sensor_id].area, received) for obs in fresh]
         with self.sink.cycle() as session:
-            stored = store_new(session.connection(), rows)
+            stored = self._store(session, rows)
             if len(stored) == len(fresh):
                 accepted = fresh
             else:
@@ -191,6 +182,22 @@ class Ingestor:
                 reason=reason,
                 now=now,
             )
+
+    def _decode(
+        self, body: bytes, rejects: list[Reject]
+    ) -> tuple[Iterable[tuple[int, Observation]], list[msgspec.Raw]]:
+        """The observations of a JSON batch with their indexes, and its raw items if some
+        were bad (to keep them as dead letters)."""
+        observations = decode_batch(body)
+        if observations is not None:
+            check_batch_size(observations)
+            return enumerate(observations), []
+        raws = split_batch(body)  # some item is bad: each is judged on its own
+        check_batch_size(raws)
+        return self._parse_raw(raws, rejects), raws
+
+    def _store(self, session: Session, rows: list[Row]) -> set[Key]:
+        return store_new(session.connection(), rows)
 
     def _parse(self, items: Sequence[Any], rejects: list[Reject]) -> list[tuple[int, Observation]]:
         try:
