@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lakeguard.crowd.plan_runs import DispatchingPlanRunner
 from lakeguard.crowd.monitor import CrowdMonitor
+from lakeguard.crowd.plan_runs import DispatchingPlanRunner
 from lakeguard.incidents.service import VenueContext
 from lakeguard.ingest.schema import BatchResult
 from lakeguard.ingest.service import Ingestor, check_batch_size
