@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from lakeguard.crowd.alerts import Level
@@ -58,6 +60,30 @@ def test_a_steady_rise_is_predicted_before_it_arrives(
     assert alert.predicted_in_s is not None and 0 < alert.predicted_in_s <= 1800
     assert predicted and "Broken Bridge will reach" in predicted[-1]["message"]
     assert any("in about" in n for n in notes)
+
+
+def test_the_forecast_looks_ahead_once_per_batch_at_most(
+    westlake: Scenario, db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions = make_sessionmaker(db_engine)
+    monitor = CrowdMonitor(westlake)
+    looked: list[str] = []
+    forecast = monitor.forecast
+
+    def counted(area_id: str) -> Any:
+        looked.append(area_id)
+        return forecast(area_id)
+
+    monkeypatch.setattr(monitor, "forecast", counted)
+    with transaction(sessions) as session:  # 40 minutes of data in one batch
+        monitor.process(session, [count(m, 500 + 10 * m) for m in range(41)])
+    assert looked == ["broken-bridge"]
+    with transaction(sessions) as session:  # within predict_s of the last look
+        monitor.process(session, [count(43, 930)])
+    assert looked == ["broken-bridge"]
+    with transaction(sessions) as session:
+        monitor.process(session, [count(46, 960)])
+    assert looked == ["broken-bridge", "broken-bridge"]
 
 
 def test_state_survives_a_restart(westlake: Scenario, db_engine: Engine) -> None:

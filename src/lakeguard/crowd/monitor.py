@@ -57,6 +57,7 @@ class _AreaWatch:
     last_sample: float | None = None
     judged_at: float | None = None  # data time of the last judgement
     predicted_at: float | None = None  # data time of the last forecast check
+    forecast_from: float | None = None  # the newest sample that check saw
     alert_id: int | None = None  # the open alert, if any
     predicted: tuple[Level, float] | None = None
 
@@ -133,6 +134,8 @@ class CrowdMonitor:
         An area is judged at most once per ``judge_s`` of its data time within a batch and
         once more at the batch's end, so a batch spanning minutes raises (or clears) an alert
         inside the same cycle, with the hold times measured on the observations' own clock.
+        The forecast looks ahead once per batch at most, from its end: a batch spanning an
+        hour of data would otherwise forecast each area a dozen times to keep only the last.
         """
         touched: set[str] = set()
         for obs in observations:
@@ -145,6 +148,7 @@ class CrowdMonitor:
         if observations:
             end = observations[-1].at.timestamp()
             self._evaluate(session, [a for a in touched if self._watch[a].judged_at != end], end)
+            self._predict_areas(session, touched, end)
         self._store_samples(session)
 
     def _evaluate(self, session: Session, areas: Iterable[str], t: float) -> None:
@@ -155,17 +159,26 @@ class CrowdMonitor:
                 continue
             watch = self._watch[area_id]
             watch.judged_at = t
-            sampled = self._sample(session, watch, estimate)
+            self._sample(session, watch, estimate)
             if estimate.capacity is None and estimate.local_density is None:
                 continue
             ratio, density = reading(estimate)
             new_level = watch.tracker.update(t, ratio, density)
             if new_level is not None:
                 self._level_changed(session, watch, estimate, new_level)
+
+    def _predict_areas(self, session: Session, areas: Iterable[str], t: float) -> None:
+        """Look ahead for each area sampled since its last forecast, once per ``predict_s``."""
+        for area_id in sorted(areas):
+            watch = self._watch[area_id]
             due = watch.predicted_at is None or t - watch.predicted_at >= self.predict_s
-            if sampled and estimate.capacity and due:
-                watch.predicted_at = t
-                self._predict(session, watch, estimate)
+            if not due or watch.last_sample is None or watch.last_sample == watch.forecast_from:
+                continue
+            estimate = self.engine.estimate(area_id, t)
+            if estimate is None or not estimate.capacity:
+                continue
+            watch.predicted_at, watch.forecast_from = t, watch.last_sample
+            self._predict(session, watch, estimate)
 
     def estimates(self, t: float) -> list[Estimate]:
         """Every observed area's estimate at time t."""
