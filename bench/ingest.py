@@ -60,6 +60,7 @@ from rich.table import Table
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from lakeguard.api.collector import server_collector
 from lakeguard.config import Settings, bundled_scenario
 from lakeguard.crowd.models import AlertRow, PlanRunRow
 from lakeguard.forces.deployment import MODEL_COMPANIES, westlake_deployment
@@ -659,7 +660,8 @@ def postgres_throughput(
     with postgres_schema(base_url) as url:
         engine = prepare_database(url, scenario, deployment)
         none = Baseline(engine, scenario, 0)
-        found = throughput(engine, none, feed, console, profile=False, label="PostgreSQL")
+        with server_collector():
+            found = throughput(engine, none, feed, console, profile=False, label="PostgreSQL")
         engine.dispose()
     return float(found["accepted"] / found["seconds"])
 
@@ -694,7 +696,8 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         base_engine = make_engine(urls["base"])
         upgrade(base_engine)
         base = Baseline(base_engine, scenario, 0 if args.profile else args.baseline_observations)
-        ours = throughput(engine, base, bulk, console, args.profile)
+        with server_collector():  # as the server sets it once it is up
+            ours = throughput(engine, base, bulk, console, args.profile)
         engine.dispose()
         base.check()
         base_engine.dispose()

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Request
 
 from lakeguard import __version__
 from lakeguard.api import history, stream
+from lakeguard.api.collector import server_collector
 from lakeguard.api.problems import install_problem_handlers
 from lakeguard.api.relay import running_relay
 from lakeguard.api.state import ActiveVenue, AppState
@@ -81,7 +82,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ):
             app.state.mqtt = subscriber  # None when MQTT is off
             app.state.notifier = notifier  # None when no notify target is configured
-            yield
+            with server_collector():  # the start-up heap is built: see api/collector.py
+                yield
         state.bus.close()
         engine.dispose()
 
