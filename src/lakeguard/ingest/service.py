@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -127,12 +128,14 @@ class Ingestor:
 
         The checks run before the cycle starts, so other cycles wait only for the writing.
         """
-        fresh: list[Observation] = []
+        fresh: list[tuple[float, Observation]] = []  # (seconds since the epoch, observation)
+        rows: list[Row] = []
         seen: set[tuple[str, str]] = set()
         in_batch_duplicates = 0
-        earliest, latest = now - timedelta(seconds=MAX_AGE_S), now + timedelta(seconds=MAX_FUTURE_S)
+        now_s = now.timestamp()
         for index, obs in parsed:
-            problem = self._refusal(obs, only_sensor, earliest, latest, now)
+            at_s = obs.at.timestamp()
+            problem = self._refusal(obs, at_s, only_sensor, now_s)
             if problem is not None:
                 rejects.append(Reject(index=index, event_id=obs.event_id, reason=problem))
                 continue
@@ -141,17 +144,16 @@ class Ingestor:
                 in_batch_duplicates += 1
                 continue
             seen.add(key)
-            fresh.append(obs)
-        sensors, received = self._sensors, now.timestamp()
-        rows = [row_of(obs, sensors[obs.sensor_id].area, received) for obs in fresh]
+            fresh.append((at_s, obs))
+            rows.append(row_of(obs, self._sensors[obs.sensor_id].area, at_s, now_s))
         with self.sink.cycle() as session:
             stored = self._store(session, rows)
-            if len(stored) == len(fresh):
-                accepted = fresh
-            else:
-                accepted = [obs for obs in fresh if (obs.sensor_id, obs.event_id) in stored]
+            new = fresh
+            if len(stored) != len(fresh):
+                new = [(t, o) for t, o in fresh if (o.sensor_id, o.event_id) in stored]
+            new.sort(key=itemgetter(0))
+            accepted = [obs for _, obs in new]
             if accepted:
-                accepted.sort(key=lambda o: o.at)
                 self.sink.take(session, accepted)
             if rejects:
                 self._dead_letters(session, item, rejects, sender=sender, source=source, now=now)
@@ -227,12 +229,7 @@ class Ingestor:
         return parsed
 
     def _refusal(
-        self,
-        obs: Observation,
-        only_sensor: str | None,
-        earliest: datetime,
-        latest: datetime,
-        now: datetime,
+        self, obs: Observation, at_s: float, only_sensor: str | None, now_s: float
     ) -> str | None:
         sensor = self._sensors.get(obs.sensor_id)
         if sensor is None:
@@ -242,10 +239,9 @@ class Ingestor:
         if obs.kind not in ACCEPTS[sensor.kind]:
             allowed = ", ".join(sorted(ACCEPTS[sensor.kind]))
             return f"kind: a {sensor.kind.value} sends {allowed}, not {obs.kind}"
-        if obs.at > latest:
-            ahead = (obs.at - now).total_seconds()
-            return f"at: {ahead:.0f} s in the future (sensor clock ahead?)"
-        if obs.at < earliest:
+        if at_s > now_s + MAX_FUTURE_S:
+            return f"at: {at_s - now_s:.0f} s in the future (sensor clock ahead?)"
+        if at_s < now_s - MAX_AGE_S:
             return f"at: older than {MAX_AGE_S / 3600:.0f} h"
         return None
 
