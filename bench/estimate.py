@@ -10,7 +10,11 @@ tiers, holds and margins). The same rules applied to the true occupancy give the
 level. The scoring (``lakeguard.crowd.scoring``) and the meaning of every figure are in
 docs/crowd.md, "Scored against the twin".
 
-    python -m bench.estimate [--seeds 1,2,3] [--visitors 800000]
+    python -m bench.estimate [--seeds 1,2,3] [--visitors 800000] [--sensor-loss P]
+
+``--sensor-loss P`` loses that share of reports on top of the twin's own failures and takes
+every counting line offline (with ``status`` messages) for an hour at a random time between
+06:00 and 21:00, seeded.
 
 It prints a table per hotspot (pooled over seeds), the figures per seed, the estimator's mean
 update time per minute of data (all areas), and a last line of JSON pooled over the seeds,
@@ -40,7 +44,7 @@ from lakeguard.crowd.engine import OccupancyEngine
 from lakeguard.crowd.plans import CrowdAlertRules
 from lakeguard.crowd.scoring import Z80, AreaDay, AreaScore, figures, pool, score_area
 from lakeguard.ingest.schema import OBSERVATIONS, Observation
-from lakeguard.twin.config import SensorConfig, load_crowd_twin, twin_file
+from lakeguard.twin.config import SensorConfig, SensorLoss, load_crowd_twin, twin_file
 from lakeguard.twin.frame import CrowdFrame
 from lakeguard.twin.sensors import SensorModel
 from lakeguard.twin.visitors import VisitorModel
@@ -293,12 +297,22 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=parse_seeds, default=[1, 2, 3])
     parser.add_argument("--visitors", type=int, default=800_000)
+    parser.add_argument(
+        "--sensor-loss",
+        type=float,
+        default=None,
+        metavar="P",
+        help="lose this share of reports and take every counting line offline for an hour",
+    )
     return parser.parse_args(argv)
 
 
 def sensor_settings(base: SensorConfig, args: argparse.Namespace) -> SensorConfig:
     """The scenario's sensor model with the options asked for on the command line."""
-    return base
+    update: dict[str, Any] = {}
+    if args.sensor_loss is not None:
+        update["loss"] = SensorLoss(share=args.sensor_loss)
+    return SensorConfig.model_validate({**base.model_dump(), **update})
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -351,7 +365,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def sensor_figures(config: SensorConfig) -> dict[str, Any]:
     """The sensor settings a run used, beyond the scenario's defaults."""
-    return {"failures": config.failures.model_dump()}
+    return {
+        "failures": config.failures.model_dump(),
+        "loss": None if config.loss is None else config.loss.model_dump(),
+    }
 
 
 if __name__ == "__main__":
