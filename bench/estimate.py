@@ -44,7 +44,6 @@ from bench.baseline_occupancy import OccupancyEngine as BaselineEngine
 from lakeguard.config import bundled_scenario
 from lakeguard.crowd.alerts import AlertRules, LevelTracker
 from lakeguard.crowd.engine import OccupancyEngine
-from lakeguard.crowd.plans import CrowdAlertRules
 from lakeguard.crowd.scoring import Z80, AreaDay, AreaScore, figures, pool, score_area
 from lakeguard.ingest.schema import OBSERVATIONS, Observation
 from lakeguard.twin.config import (
@@ -60,6 +59,7 @@ from lakeguard.twin.visitors import VisitorModel
 from lakeguard.venue.checks import build_network
 from lakeguard.venue.loader import Scenario, load_scenario
 from lakeguard.venue.network import TravelNetwork
+from lakeguard.venue.plans import CrowdAlertRules
 from lakeguard.venue.schema import AreaKind
 
 DAY_S = 86_400.0
@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     scenario = load_scenario(bundled_scenario())
     network = build_network(scenario.network, scenario.config, scenario.areas)
     book = scenario.plans
-    rules = (book.crowd_alerts if book else CrowdAlertRules()).rules()
+    rules = AlertRules.from_table(book.crowd_alerts if book else CrowdAlertRules())
     config = sensor_settings(load_crowd_twin(twin_file(scenario.source)).sensors, args)
     results: list[SeedResult] = []
     update_s, minutes = [0.0, 0.0], [0, 0]
