@@ -275,7 +275,7 @@ def hotspot_table(title: str, estimator: list[AreaScore], base: list[AreaScore])
 FIGURES = (
     "mae_share_max", "wape_busy", "truth_alert_minutes", "false_alert_minutes",
     "missed_alert_minutes", "false_alert_share", "missed_alert_share", "false_red_minutes",
-    "interval_coverage_80", "nis_mean",
+    "interval_coverage_80", "interval_coverage_80_busy", "nis_mean",
 )  # fmt: skip
 
 
