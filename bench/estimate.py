@@ -306,13 +306,20 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def loss_share(text: str) -> float:
+    share = float(text)
+    if not 0.0 <= share <= 0.5:
+        raise argparse.ArgumentTypeError("the share of reports lost must be between 0 and 0.5")
+    return share
+
+
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=parse_seeds, default=[1, 2, 3])
     parser.add_argument("--visitors", type=int, default=800_000)
     parser.add_argument(
         "--sensor-loss",
-        type=float,
+        type=loss_share,
         default=None,
         metavar="P",
         help="lose this share of reports and take every counting line offline for an hour",

@@ -80,3 +80,9 @@ def test_sensor_options_reach_the_twin_config(westlake: Scenario) -> None:
     assert harsh.loss.line_outage_s == 3600.0
     assert harsh.clustering is not None
     assert harsh.failures == base.failures
+
+
+def test_sensor_loss_outside_its_range_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        arguments(["--sensor-loss", "0.7"])
+    assert "between 0 and 0.5" in capsys.readouterr().err
