@@ -151,7 +151,7 @@ def case_json(row: CaseRow) -> dict[str, Any]:
 
 def case_scope(session: Session, who: Principal) -> cases.CaseScope:
     """Dispatchers see every case, field officers their station's, residents their own."""
-    if who.roles & {Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.AUDITOR}:
+    if who.roles & WATCH:
         return cases.EVERYTHING
     if Role.FIELD_OFFICER in who.roles:
         unit = session.get(UnitRow, who.unit_id) if who.unit_id else None

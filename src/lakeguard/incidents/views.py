@@ -266,7 +266,7 @@ def update_assignment(
     session: DbSession,
     now: Now,
 ) -> dict[str, Any]:
-    field_only = not set(who.roles) & set(COMMAND)
+    field_only = not who.roles & COMMAND
     if field_only and who.unit_id != unit_id:
         raise ProblemError(403, "Forbidden", "officers report progress for their own unit only")
     try:
