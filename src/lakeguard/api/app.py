@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI, Request
 
 from lakeguard import __version__
 from lakeguard.api import history, stream
-from lakeguard.api.problems import install_problem_handlers
+from lakeguard.api.problems import PROBLEM_RESPONSES, install_problem_handlers, problem_openapi
 from lakeguard.api.relay import running_relay
 from lakeguard.api.state import ActiveVenue, AppState
 from lakeguard.auth import views as auth_views
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version=__version__,
         description="Command platform for public safety in scenic areas, parks and events.",
         lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
     )
     install_problem_handlers(app)
     app.add_middleware(AuditWrites)
@@ -128,4 +129,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         }
 
     assert_every_route_has_a_policy(app)
+    problem_openapi(app)
     return app

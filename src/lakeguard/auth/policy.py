@@ -42,7 +42,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from lakeguard.api.problems import ProblemError
+from lakeguard.errors import Forbidden, Unauthorized
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -91,6 +91,10 @@ class Principal:
     @property
     def via_session(self) -> bool:
         return self.session_key is not None
+
+
+class NotAuthenticated(Unauthorized):
+    title = "Not authenticated"
 
 
 class Policy:
@@ -154,13 +158,11 @@ class _Require(Policy):
                         now=now,
                     )
         if principal is None:
-            raise ProblemError(
-                401, "Not authenticated", "log in, or send 'Authorization: Bearer <token>'"
-            )
+            raise NotAuthenticated("log in, or send 'Authorization: Bearer <token>'")
         # The audit middleware names the actor of a write from here, refused or not.
         request.state.principal = principal
         if refusal is not None:
-            raise ProblemError(403, "Forbidden", refusal)
+            raise Forbidden(refusal)
         return principal
 
     def refusal(self, principal: Principal, request: Request) -> str | None:

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import Principal, Role, require
 from lakeguard.community import cases
 from lakeguard.community import service as communities
@@ -19,7 +18,6 @@ from lakeguard.community.engine import (
     CaseStatus,
     Category,
     Channel,
-    IllegalTransition,
     Source,
     coverage_by,
     targets,
@@ -161,35 +159,21 @@ def case_scope(session: Session, who: Principal) -> cases.CaseScope:
     return cases.CaseScope(resident_user_id=who.user_id if who.user_id is not None else -1)
 
 
-def _problem(exc: Exception) -> ProblemError:
-    if isinstance(exc, LookupError):
-        return ProblemError(404, "Not found", str(exc))
-    if isinstance(exc, IllegalTransition):
-        return ProblemError(409, "Illegal transition", str(exc))
-    return ProblemError(422, "Invalid request", str(exc))
-
-
-_EXPECTED = (LookupError, ValueError)
-
-
 @router.post("/communities", status_code=201, summary="Register a community")
 def create_community(
     body: CommunityCreate, who: Dispatcher, venue: CurrentVenue, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = communities.create_community(
-                session,
-                venue=venue.scenario,
-                name=body.name,
-                station_id=body.station,
-                registered_population=body.registered_population,
-                reachable_population=body.reachable_population,
-                now=now,
-            )
-            return community_json(row)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = communities.create_community(
+            session,
+            venue=venue.scenario,
+            name=body.name,
+            station_id=body.station,
+            registered_population=body.registered_population,
+            reachable_population=body.reachable_population,
+            now=now,
+        )
+        return community_json(row)
 
 
 @router.get("/communities", summary="Communities, optionally of one station")
@@ -203,20 +187,17 @@ def list_communities(
 def create_group(
     body: GroupCreate, who: Dispatcher, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = communities.create_group(
-                session,
-                community_id=body.community_id,
-                name=body.name,
-                channel=body.channel,
-                members=body.members,
-                notify_target=body.notify_target,
-                now=now,
-            )
-            return group_json(row)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = communities.create_group(
+            session,
+            community_id=body.community_id,
+            name=body.name,
+            channel=body.channel,
+            members=body.members,
+            notify_target=body.notify_target,
+            now=now,
+        )
+        return group_json(row)
 
 
 @router.get("/groups", summary="Liaison groups, optionally of a community or station")
@@ -263,26 +244,23 @@ def coverage(
 @router.post("/cases", status_code=201, summary="A resident's request (group, call, walk-in)")
 def open_case(body: CaseCreate, who: Filer, session: DbSession, now: Now) -> dict[str, Any]:
     resident = Role.RESIDENT in who.roles and not who.roles & {*COMMAND, Role.FIELD_OFFICER}
-    try:
-        with unit_of_work(session):
-            row = cases.open_case(
-                session,
-                category=body.category,
-                source=Source.APP if resident else body.source,
-                summary=body.summary,
-                description=body.description,
-                station_id=body.station,
-                community_id=body.community_id,
-                group_id=body.group_id,
-                resident_user_id=who.user_id if resident else None,
-                resident_name=body.resident_name or (who.subject if resident else ""),
-                contact=body.contact,
-                actor=who.subject,
-                now=now,
-            )
-            return case_json(row)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = cases.open_case(
+            session,
+            category=body.category,
+            source=Source.APP if resident else body.source,
+            summary=body.summary,
+            description=body.description,
+            station_id=body.station,
+            community_id=body.community_id,
+            group_id=body.group_id,
+            resident_user_id=who.user_id if resident else None,
+            resident_name=body.resident_name or (who.subject if resident else ""),
+            contact=body.contact,
+            actor=who.subject,
+            now=now,
+        )
+        return case_json(row)
 
 
 @router.get("/cases", summary="Cases the caller may see: all, the station's, or one's own")
@@ -291,19 +269,13 @@ def list_cases(
     session: DbSession,
     status: Annotated[str | None, Query(description="a status, or 'open'")] = None,
 ) -> list[dict[str, Any]]:
-    try:
-        found = cases.list_cases(session, scope=case_scope(session, who), status=status)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    found = cases.list_cases(session, scope=case_scope(session, who), status=status)
     return [case_json(r) for r in found]
 
 
 @router.get("/cases/{case_id}", summary="One case with its timeline")
 def read_case(case_id: int, who: Reader, session: DbSession) -> dict[str, Any]:
-    try:
-        row = cases.get_case(session, case_id=case_id, scope=case_scope(session, who))
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    row = cases.get_case(session, case_id=case_id, scope=case_scope(session, who))
     timeline = [
         {
             "at": e.at.isoformat(),
@@ -323,120 +295,97 @@ def read_case(case_id: int, who: Reader, session: DbSession) -> dict[str, Any]:
 def triage_case(
     case_id: int, body: Triage, who: Dispatcher, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = cases.triage_case(
-                session,
-                case_id=case_id,
-                category=body.category,
-                station_id=body.station,
-                note=body.note,
-                actor=who.subject,
-                now=now,
-            )
-            return case_json(row)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = cases.triage_case(
+            session,
+            case_id=case_id,
+            category=body.category,
+            station_id=body.station,
+            note=body.note,
+            actor=who.subject,
+            now=now,
+        )
+        return case_json(row)
 
 
 @router.post("/cases/{case_id}/assign", summary="Give a case to an officer")
 def assign_case(
     case_id: int, body: Assign, who: Dispatcher, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            if session.get(UnitRow, body.unit_id) is None:
-                raise LookupError(f"no unit {body.unit_id!r}")
-            row = cases.assign_case(
-                session,
-                case_id=case_id,
-                officer_unit_id=body.unit_id,
-                actor=who.subject,
-                now=now,
-            )
-            return case_json(row)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = cases.assign_case(
+            session,
+            case_id=case_id,
+            officer_unit_id=body.unit_id,
+            actor=who.subject,
+            now=now,
+        )
+        return case_json(row)
 
 
 @router.post("/cases/{case_id}/actions", status_code=201, summary="A visit, call, mediation, note")
 def record_action(
     case_id: int, body: ActionIn, who: Officer, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = cases.record_action(
-                session,
-                case_id=case_id,
-                kind=body.kind,
-                parties=body.parties,
-                note=body.note,
-                actor=who.subject,
-                now=now,
-                scope=case_scope(session, who),
-            )
-            return case_json(row)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = cases.record_action(
+            session,
+            case_id=case_id,
+            kind=body.kind,
+            parties=body.parties,
+            note=body.note,
+            actor=who.subject,
+            now=now,
+            scope=case_scope(session, who),
+        )
+        return case_json(row)
 
 
 @router.post("/cases/{case_id}/outcome", summary="Resolve, refer or reject a case")
 def conclude_case(
     case_id: int, body: OutcomeIn, who: Officer, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = cases.conclude_case(
-                session,
-                case_id=case_id,
-                outcome=CaseStatus(body.outcome),
-                detail=body.detail,
-                amount_yuan=body.amount_yuan,
-                actor=who.subject,
-                now=now,
-                scope=case_scope(session, who),
-            )
-            return case_json(row)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = cases.conclude_case(
+            session,
+            case_id=case_id,
+            outcome=CaseStatus(body.outcome),
+            detail=body.detail,
+            amount_yuan=body.amount_yuan,
+            actor=who.subject,
+            now=now,
+            scope=case_scope(session, who),
+        )
+        return case_json(row)
 
 
 @router.post("/cases/{case_id}/close", summary="Close a concluded case")
 def close_case(case_id: int, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = cases.close_case(session, case_id=case_id, actor=who.subject, now=now)
-            return case_json(row)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = cases.close_case(session, case_id=case_id, actor=who.subject, now=now)
+        return case_json(row)
 
 
 @router.post("/cases/{case_id}/feedback", summary="The resident's feedback on a resolved case")
 def give_feedback(
     case_id: int, body: FeedbackIn, who: Feedback, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = cases.give_feedback(
-                session,
-                case_id=case_id,
-                rating=body.rating,
-                text=body.text,
-                actor=who.subject,
-                now=now,
-                scope=case_scope(session, who),
-            )
-            return case_json(row)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = cases.give_feedback(
+            session,
+            case_id=case_id,
+            rating=body.rating,
+            text=body.text,
+            actor=who.subject,
+            now=now,
+            scope=case_scope(session, who),
+        )
+        return case_json(row)
 
 
 @router.post("/reminders/run", summary="Remind of overdue cases (once per overdue period)")
 def run_reminders(who: Commander, session: DbSession, now: Now, state: State) -> dict[str, Any]:
-    try:
-        goals = targets(state.settings.community_case_targets_h)
-    except ValueError as exc:
-        raise ProblemError(500, "Bad configuration", str(exc)) from exc
+    goals = targets(state.settings.community_case_targets_h)
     with unit_of_work(session):
         sent = cases.run_reminders(session, now=now, targets_h=goals)
         return {

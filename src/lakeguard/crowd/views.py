@@ -9,15 +9,15 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.problems import ProblemError
+from lakeguard.api.deps import CurrentVenue, DbSession, NoVenueLoaded, Now, State, unit_of_work
 from lakeguard.api.state import AppState
 from lakeguard.auth.policy import STAFF_ROLES, Principal, Role, require
 from lakeguard.crowd import alert_actions
 from lakeguard.crowd.alerts import Level
+from lakeguard.crowd.cycle import CrowdRuntime
 from lakeguard.crowd.engine import Estimate
 from lakeguard.crowd.models import AlertRow, EstimateRow, PlanStepRow
-from lakeguard.crowd.cycle import CrowdRuntime
+from lakeguard.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["crowd"])
 
@@ -45,7 +45,7 @@ class StepUpdate(BaseModel):
 
 def _runtime(state: AppState) -> CrowdRuntime:
     if state.crowd is None:
-        raise ProblemError(503, "No venue loaded", "load a scenario, then restart the server")
+        raise NoVenueLoaded("load a scenario, then restart the server")
     return state.crowd
 
 
@@ -134,7 +134,7 @@ def read_series(
 ) -> dict[str, Any]:
     runtime = _runtime(state)
     if area_id not in {a.id for a in runtime.context.scenario.areas}:
-        raise ProblemError(404, "Not found", f"no area {area_id!r}")
+        raise NotFound(f"no area {area_id!r}")
     since = now - timedelta(hours=hours)
     rows = session.scalars(
         select(EstimateRow)
@@ -166,7 +166,9 @@ def read_alerts(
     who: Staff, venue: CurrentVenue, session: DbSession, include_closed: bool = False
 ) -> list[dict[str, Any]]:
     names = _names(venue)
-    rows = alert_actions.list_alerts(session, venue_id=venue.scenario.id, include_closed=include_closed)
+    rows = alert_actions.list_alerts(
+        session, venue_id=venue.scenario.id, include_closed=include_closed
+    )
     return [alert_json(r, names) for r in rows]
 
 
@@ -174,10 +176,7 @@ def read_alerts(
 def read_alert(
     alert_id: int, who: Staff, venue: CurrentVenue, session: DbSession
 ) -> dict[str, Any]:
-    try:
-        row = alert_actions.get_alert(session, alert_id)
-    except alert_actions.AlertNotFound as exc:
-        raise ProblemError(404, "Not found", str(exc)) from exc
+    row = alert_actions.get_alert(session, alert_id)
     body = alert_json(row, _names(venue))
     body["timeline"] = [
         {
@@ -201,12 +200,6 @@ def read_alert(
     return body
 
 
-def _handle(exc: Exception) -> ProblemError:
-    if isinstance(exc, alert_actions.AlertNotFound | alert_actions.StepNotFound):
-        return ProblemError(404, "Not found", str(exc))
-    return ProblemError(409, "Conflict", str(exc))
-
-
 @router.post("/alerts/{alert_id}/acknowledge", summary="Take ownership of an alert")
 def acknowledge(
     alert_id: int,
@@ -216,14 +209,11 @@ def acknowledge(
     session: DbSession,
     now: Now,
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = alert_actions.acknowledge_alert(
-                session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
-            )
-            return alert_json(row, _names(venue))
-    except (alert_actions.AlertNotFound, alert_actions.NotAllowedNow) as exc:
-        raise _handle(exc) from exc
+    with unit_of_work(session):
+        row = alert_actions.acknowledge_alert(
+            session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
+        )
+        return alert_json(row, _names(venue))
 
 
 @router.post("/alerts/{alert_id}/close", summary="Close an alert whose level has cleared")
@@ -235,30 +225,24 @@ def close(
     session: DbSession,
     now: Now,
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = alert_actions.close_alert(
-                session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
-            )
-            return alert_json(row, _names(venue))
-    except (alert_actions.AlertNotFound, alert_actions.NotAllowedNow) as exc:
-        raise _handle(exc) from exc
+    with unit_of_work(session):
+        row = alert_actions.close_alert(
+            session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
+        )
+        return alert_json(row, _names(venue))
 
 
 @router.post("/plan-steps/{step_id}", summary="Tick an emergency plan step done or skipped")
 def update_step(
     step_id: int, body: StepUpdate, who: StepOwner, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = alert_actions.mark_step(
-                session,
-                step_id=step_id,
-                status=body.status,
-                actor=who.subject,
-                now=now,
-                note=body.note,
-            )
-            return step_json(row)
-    except (alert_actions.StepNotFound, alert_actions.NotAllowedNow) as exc:
-        raise _handle(exc) from exc
+    with unit_of_work(session):
+        row = alert_actions.mark_step(
+            session,
+            step_id=step_id,
+            status=body.status,
+            actor=who.subject,
+            now=now,
+            note=body.note,
+        )
+        return step_json(row)

@@ -16,6 +16,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakeguard.errors import NotFound
 from lakeguard.forces.engine import (
     Capability,
     PositionReport,
@@ -37,8 +38,10 @@ from lakeguard.venue.loader import Scenario
 from lakeguard.venue.schema import Mode
 
 
-class UnitNotFound(LookupError):
+class UnitNotFound(NotFound):
     """No unit with that id (or device id)."""
+
+    title = "Unit not found"
 
 
 def get_unit(session: Session, *, unit_id: str, for_update: bool = False) -> UnitRow:

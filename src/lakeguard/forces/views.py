@@ -12,14 +12,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import STAFF_ROLES, Principal, Role, require
+from lakeguard.errors import Forbidden
 from lakeguard.forces import roster
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import (
     Capability,
-    FuturePosition,
-    InvalidTransition,
     PositionReport,
     UnitKind,
     UnitStatus,
@@ -27,7 +25,7 @@ from lakeguard.forces.engine import (
     position_age_s,
     post_locations,
 )
-from lakeguard.forces.labels import InvalidLabel, status_labels
+from lakeguard.forces.labels import status_labels
 from lakeguard.forces.models import (
     LocationRead,
     PositionAccepted,
@@ -68,27 +66,7 @@ _ANY_UNIT = frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER})
 
 def _own_unit_only(who: Principal, unit_id: str) -> None:
     if not who.roles & _ANY_UNIT and who.unit_id != unit_id:
-        raise ProblemError(403, "Forbidden", f"you may act for your own unit only, not {unit_id}")
-
-
-def _problem(exc: Exception) -> ProblemError:
-    if isinstance(exc, units.UnitNotFound):
-        return ProblemError(404, "Unit not found", str(exc))
-    if isinstance(exc, InvalidTransition):
-        return ProblemError(409, "Status change not allowed", str(exc), field="status")
-    if isinstance(exc, InvalidLabel):
-        return ProblemError(422, "Invalid label", str(exc), field="label")
-    if isinstance(exc, FuturePosition):
-        return ProblemError(422, "Invalid position", str(exc), field="timestamp")
-    if isinstance(exc, ReportError):
-        return ProblemError(exc.status, "Invalid position", str(exc), field=exc.field)
-    return ProblemError(422, "Invalid unit", str(exc))
-
-
-_EXPECTED = (
-    units.UnitNotFound, InvalidTransition, InvalidLabel, FuturePosition, ReportError,
-    roster.InvalidUnit,
-)  # fmt: skip
+        raise Forbidden(f"you may act for your own unit only, not {unit_id}")
 
 
 def unit_read(
@@ -148,13 +126,10 @@ def read_units(
 def create_unit(
     body: UnitCreate, who: Manager, venue: CurrentVenue, state: State, session: DbSession, now: Now
 ) -> UnitRead:
-    try:
-        with unit_of_work(session):
-            unit = roster.create_unit(
-                session, venue=venue.scenario, data=body, actor=who.subject, now=now
-            )
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        unit = roster.create_unit(
+            session, venue=venue.scenario, data=body, actor=who.subject, now=now
+        )
     return _read(unit, venue, state)
 
 
@@ -162,10 +137,7 @@ def create_unit(
 def read_unit(
     unit_id: str, who: Reader, venue: CurrentVenue, state: State, session: DbSession
 ) -> UnitRead:
-    try:
-        return _read(units.get_unit(session, unit_id=unit_id), venue, state)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    return _read(units.get_unit(session, unit_id=unit_id), venue, state)
 
 
 @router.patch(
@@ -179,11 +151,8 @@ def update_unit(
     state: State,
     session: DbSession,
 ) -> UnitRead:
-    try:
-        with unit_of_work(session):
-            unit = roster.update_unit(session, venue=venue.scenario, unit_id=unit_id, data=body)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        unit = roster.update_unit(session, venue=venue.scenario, unit_id=unit_id, data=body)
     return _read(unit, venue, state)
 
 
@@ -198,14 +167,11 @@ def change_status(
     now: Now,
 ) -> UnitRead:
     _own_unit_only(who, unit_id)
-    try:
-        with unit_of_work(session):
-            unit = units.change_unit_status(
-                session, unit_id=unit_id, status=body.status, label=body.label,
-                actor=who.subject, now=now,
-            )  # fmt: skip
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        unit = units.change_unit_status(
+            session, unit_id=unit_id, status=body.status, label=body.label,
+            actor=who.subject, now=now,
+        )  # fmt: skip
     return _read(unit, venue, state)
 
 
@@ -225,14 +191,11 @@ def post_position(
 def _record(
     session: Session, state: State, unit_id: str, report: PositionReport, source: str
 ) -> PositionAccepted:
-    try:
-        with unit_of_work(session):
-            outcome = units.record_position(
-                session, unit_id=unit_id, report=report, source=source, now=state.clock.now(),
-                max_age_s=state.settings.position_max_age_s,
-            )  # fmt: skip
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        outcome = units.record_position(
+            session, unit_id=unit_id, report=report, source=source, now=state.clock.now(),
+            max_age_s=state.settings.position_max_age_s,
+        )  # fmt: skip
     return PositionAccepted(
         unit_id=outcome.unit_id, reported_at=outcome.reported_at, latest=outcome.latest,
         stale=outcome.stale,
@@ -270,15 +233,10 @@ def osmand_position(
     session: DbSession,
     now: Now,
 ) -> Response:
-    try:
-        device = _device_report(request, body, now, state.settings.osmand_speed_unit)
-    except ReportError as exc:
-        raise _problem(exc) from exc
+    device = _device_report(request, body, now, state.settings.osmand_speed_unit)
     unit = units.unit_of_device(session, device_id=device.device_id)
     if unit is None or unit != who.unit_id:
-        raise ProblemError(
-            403, "Forbidden", f"device {device.device_id!r} is not the unit this token is for"
-        )
+        raise Forbidden(f"device {device.device_id!r} is not the unit this token is for")
     _record(session, state, unit, device.position, device.protocol)
     return Response(status_code=200)
 

@@ -9,16 +9,15 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import AppState
 from lakeguard.auth.audit import audit_read
 from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.errors import Forbidden
 from lakeguard.incidents import metrics
 from lakeguard.incidents import service as incidents
 from lakeguard.incidents.engine import Recommendation
-from lakeguard.incidents.gazetteer import UnknownPlace
 from lakeguard.incidents.models import IncidentRow
-from lakeguard.incidents.states import AssignmentStatus, IllegalTransition
+from lakeguard.incidents.states import AssignmentStatus
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
@@ -107,51 +106,25 @@ def recommendation_json(rec: Recommendation) -> dict[str, Any]:
     }
 
 
-def _errors(exc: Exception) -> ProblemError:
-    if isinstance(exc, UnknownPlace):
-        return ProblemError(
-            422, "Unknown place", str(exc), field="place", suggestions=exc.suggestions
-        )
-    if isinstance(exc, incidents.UnknownIncidentType):
-        return ProblemError(422, "Unknown incident type", str(exc), field="type")
-    if isinstance(exc, incidents.IncidentNotFound):
-        return ProblemError(404, "Not found", str(exc))
-    if isinstance(exc, IllegalTransition):
-        return ProblemError(409, "Illegal transition", str(exc))
-    return ProblemError(422, "Invalid request", str(exc))
-
-
-_EXPECTED = (
-    UnknownPlace,
-    incidents.UnknownIncidentType,
-    incidents.IncidentNotFound,
-    IllegalTransition,
-    ValueError,
-)
-
-
 @router.post("/incidents", status_code=201, summary="Report an incident")
 def create_incident(
     body: IncidentCreate, who: Dispatcher, venue: CurrentVenue, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = incidents.create_incident(
-                session,
-                venue=venue.context,
-                type=body.type,
-                source=body.source,
-                actor=who.subject,
-                now=now,
-                lon=body.lon,
-                lat=body.lat,
-                place=body.place,
-                description=body.description,
-                caller=body.caller,
-            )
-            return incident_json(row)
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+    with unit_of_work(session):
+        row = incidents.create_incident(
+            session,
+            venue=venue.context,
+            type=body.type,
+            source=body.source,
+            actor=who.subject,
+            now=now,
+            lon=body.lon,
+            lat=body.lat,
+            place=body.place,
+            description=body.description,
+            caller=body.caller,
+        )
+        return incident_json(row)
 
 
 @router.get("/incidents", summary="The incident board")
@@ -169,10 +142,7 @@ def list_incidents(
 def read_incident(
     incident_id: int, who: Watcher, session: DbSession, venue: CurrentVenue
 ) -> dict[str, Any]:
-    try:
-        row = incidents.get_incident(session, incident_id=incident_id)
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+    row = incidents.get_incident(session, incident_id=incident_id)
     plan = venue.context.plans.get(row.type)
     if plan is not None and plan.sensitive:
         # A lost child's description is sensitive personal information: every read is logged.
@@ -211,18 +181,15 @@ def read_recommendation(
     now: Now,
     state: State,
 ) -> dict[str, Any]:
-    try:
-        row = incidents.get_incident(session, incident_id=incident_id)
-        rec = incidents.recommend_for(
-            session,
-            venue=venue.context,
-            incident=row,
-            now=now,
-            max_age_s=state.settings.position_max_age_s,
-            densities=_densities(state, now),
-        )
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+    row = incidents.get_incident(session, incident_id=incident_id)
+    rec = incidents.recommend_for(
+        session,
+        venue=venue.context,
+        incident=row,
+        now=now,
+        max_age_s=state.settings.position_max_age_s,
+        densities=_densities(state, now),
+    )
     return recommendation_json(rec)
 
 
@@ -236,29 +203,26 @@ def dispatch(
     now: Now,
     state: State,
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = incidents.get_incident(session, incident_id=incident_id)
-            if body.accept_recommendation:
-                rec = incidents.recommend_for(
-                    session,
-                    venue=venue.context,
-                    incident=row,
-                    now=now,
-                    max_age_s=state.settings.position_max_age_s,
-                    densities=_densities(state, now),
-                )
-                chosen: list[tuple[str, float | None, list[str]]] = [
-                    (p.unit_id, p.eta_s, [r.value for r in p.reasons]) for p in rec.picks
-                ]
-            else:
-                chosen = [(uid, None, ["dispatcher_choice"]) for uid in body.unit_ids]
-            created = incidents.dispatch_units(
-                session, incident_id=incident_id, units=chosen, actor=who.subject, now=now
+    with unit_of_work(session):
+        row = incidents.get_incident(session, incident_id=incident_id)
+        if body.accept_recommendation:
+            rec = incidents.recommend_for(
+                session,
+                venue=venue.context,
+                incident=row,
+                now=now,
+                max_age_s=state.settings.position_max_age_s,
+                densities=_densities(state, now),
             )
-            return {"incident_id": incident_id, "dispatched": [a.unit_id for a in created]}
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+            chosen: list[tuple[str, float | None, list[str]]] = [
+                (p.unit_id, p.eta_s, [r.value for r in p.reasons]) for p in rec.picks
+            ]
+        else:
+            chosen = [(uid, None, ["dispatcher_choice"]) for uid in body.unit_ids]
+        created = incidents.dispatch_units(
+            session, incident_id=incident_id, units=chosen, actor=who.subject, now=now
+        )
+        return {"incident_id": incident_id, "dispatched": [a.unit_id for a in created]}
 
 
 @router.post("/incidents/{incident_id}/assignments/{unit_id}", summary="A unit's progress")
@@ -272,46 +236,33 @@ def update_assignment(
 ) -> dict[str, Any]:
     field_only = not set(who.roles) & set(COMMAND)
     if field_only and who.unit_id != unit_id:
-        raise ProblemError(403, "Forbidden", "officers report progress for their own unit only")
-    try:
-        with unit_of_work(session):
-            a = incidents.change_assignment_status(
-                session,
-                incident_id=incident_id,
-                unit_id=unit_id,
-                status=AssignmentStatus(body.status),
-                actor=who.subject,
-                now=now,
-            )
-            return {"incident_id": incident_id, "unit_id": unit_id, "status": a.status}
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+        raise Forbidden("officers report progress for their own unit only")
+    with unit_of_work(session):
+        a = incidents.change_assignment_status(
+            session,
+            incident_id=incident_id,
+            unit_id=unit_id,
+            status=AssignmentStatus(body.status),
+            actor=who.subject,
+            now=now,
+        )
+        return {"incident_id": incident_id, "unit_id": unit_id, "status": a.status}
 
 
 @router.post("/incidents/{incident_id}/close", summary="Close a resolved incident")
 def close(incident_id: int, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            return incident_json(
-                incidents.close_incident(
-                    session, incident_id=incident_id, actor=who.subject, now=now
-                )
-            )
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+    with unit_of_work(session):
+        return incident_json(
+            incidents.close_incident(session, incident_id=incident_id, actor=who.subject, now=now)
+        )
 
 
 @router.post("/incidents/{incident_id}/cancel", summary="Cancel before anyone is on scene")
 def cancel(incident_id: int, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            return incident_json(
-                incidents.cancel_incident(
-                    session, incident_id=incident_id, actor=who.subject, now=now
-                )
-            )
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+    with unit_of_work(session):
+        return incident_json(
+            incidents.cancel_incident(session, incident_id=incident_id, actor=who.subject, now=now)
+        )
 
 
 @router.get("/incident-types", summary="Incident types and their response plans")

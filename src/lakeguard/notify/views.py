@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lakeguard.api.deps import DbSession, State, unit_of_work
-from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import AppState
 from lakeguard.auth.policy import Principal, Role, require
 from lakeguard.notify import broadcasts
@@ -107,25 +106,20 @@ def get_deliveries(
 def post_broadcast(
     body: BroadcastCreate, who: Sender, state: State, session: DbSession
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = broadcasts.create_broadcast(
-                session,
-                kind=body.kind,
-                title=body.title,
-                body=body.body,
-                group_ids=body.group_ids,
-                station_ids=body.station_ids,
-                whole_venue=body.whole_venue,
-                venue_id=state.venue.scenario.id if state.venue is not None else None,
-                known_targets=_targets(state),
-                actor=who.subject,
-                now=datetime.now(UTC),
-            )
-    except broadcasts.UnknownGroups as exc:
-        raise ProblemError(422, "Unknown groups", str(exc), field="group_ids") from exc
-    except broadcasts.NoGroups as exc:
-        raise ProblemError(422, "No groups chosen", str(exc)) from exc
+    with unit_of_work(session):
+        row = broadcasts.create_broadcast(
+            session,
+            kind=body.kind,
+            title=body.title,
+            body=body.body,
+            group_ids=body.group_ids,
+            station_ids=body.station_ids,
+            whole_venue=body.whole_venue,
+            venue_id=state.venue.scenario.id if state.venue is not None else None,
+            known_targets=_targets(state),
+            actor=who.subject,
+            now=datetime.now(UTC),
+        )
     return broadcast_json(row, broadcasts.group_statuses(session, row))
 
 
@@ -140,8 +134,5 @@ def get_broadcasts(
 
 @router.get("/broadcasts/{broadcast_id}", summary="A broadcast and each group's delivery status")
 def get_broadcast(broadcast_id: int, who: Watcher, session: DbSession) -> dict[str, Any]:
-    try:
-        row = broadcasts.get_broadcast(session, broadcast_id)
-    except broadcasts.BroadcastNotFound as exc:
-        raise ProblemError(404, "Not found", str(exc)) from exc
+    row = broadcasts.get_broadcast(session, broadcast_id)
     return broadcast_json(row, broadcasts.group_statuses(session, row))

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import Principal, Role, require
 from lakeguard.forces.engine import SHIFT_PATTERN
 from lakeguard.security import service as security
@@ -72,15 +71,6 @@ class TrainingIn(_Body):
     joint_station: str | None = None
 
 
-def _problem(exc: Exception) -> ProblemError:
-    if isinstance(exc, LookupError):
-        return ProblemError(404, "Not found", str(exc))
-    return ProblemError(422, "Invalid request", str(exc))
-
-
-_EXPECTED = (LookupError, ValueError)
-
-
 def station_json(row: JointStationRow, members: list[str]) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "station": row.station_id, "members": members}
 
@@ -113,19 +103,16 @@ def training_json(row: TrainingSessionRow) -> dict[str, Any]:
 def add_certificate(
     unit_id: str, body: CertificateIn, who: Commander, session: DbSession
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = security.add_certificate(
-                session,
-                unit_id=unit_id,
-                kind=body.kind,
-                number=body.number,
-                issued_on=body.issued_on,
-                expires_on=body.expires_on,
-            )
-            return {"id": row.id, "unit_id": unit_id, "kind": row.kind, "number": row.number}
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = security.add_certificate(
+            session,
+            unit_id=unit_id,
+            kind=body.kind,
+            number=body.number,
+            issued_on=body.issued_on,
+            expires_on=body.expires_on,
+        )
+        return {"id": row.id, "unit_id": unit_id, "kind": row.kind, "number": row.number}
 
 
 @router.get("/guards/{unit_id}/certificates", summary="A guard's certificates")
@@ -146,19 +133,16 @@ def list_certificates(unit_id: str, who: Staff, session: DbSession) -> list[dict
 def create_joint_station(
     body: JointStationIn, who: Commander, venue: CurrentVenue, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = security.create_joint_station(
-                session,
-                venue=venue.scenario,
-                joint_station_id=body.id,
-                name=body.name,
-                station_id=body.station,
-                now=now,
-            )
-            return station_json(row, [])
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = security.create_joint_station(
+            session,
+            venue=venue.scenario,
+            joint_station_id=body.id,
+            name=body.name,
+            station_id=body.station,
+            now=now,
+        )
+        return station_json(row, [])
 
 
 @router.get("/joint-stations", summary="Joint stations with their members")
@@ -173,37 +157,31 @@ def list_joint_stations(who: Staff, session: DbSession) -> list[dict[str, Any]]:
 def attach_units(
     joint_station_id: str, body: UnitsIn, who: Commander, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            added = security.attach_units(
-                session, joint_station_id=joint_station_id, unit_ids=body.unit_ids, now=now
-            )
-            row = security.get_joint_station(session, joint_station_id=joint_station_id)
-            members = security.members_of(session, joint_station_id=joint_station_id)
-            return station_json(row, members) | {"added": added}
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        added = security.attach_units(
+            session, joint_station_id=joint_station_id, unit_ids=body.unit_ids, now=now
+        )
+        row = security.get_joint_station(session, joint_station_id=joint_station_id)
+        members = security.members_of(session, joint_station_id=joint_station_id)
+        return station_json(row, members) | {"added": added}
 
 
 @router.post("/tasks", status_code=201, summary="Plan a joint task for a date and shift")
 def plan_task(body: TaskIn, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = security.plan_task(
-                session,
-                joint_station_id=body.joint_station,
-                type=body.type,
-                on_date=body.date,
-                shift=body.shift,
-                unit_ids=body.unit_ids,
-                place=body.place,
-                note=body.note,
-                actor=who.subject,
-                now=now,
-            )
-            return task_json(row, list(dict.fromkeys(body.unit_ids)))
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = security.plan_task(
+            session,
+            joint_station_id=body.joint_station,
+            type=body.type,
+            on_date=body.date,
+            shift=body.shift,
+            unit_ids=body.unit_ids,
+            place=body.place,
+            note=body.note,
+            actor=who.subject,
+            now=now,
+        )
+        return task_json(row, list(dict.fromkeys(body.unit_ids)))
 
 
 @router.get("/tasks", summary="Joint tasks, by date and shift")
@@ -221,22 +199,19 @@ def list_tasks(
 def record_training(
     body: TrainingIn, who: Commander, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = security.record_training(
-                session,
-                type=body.type,
-                held_on=body.held_on,
-                unit_ids=body.unit_ids,
-                title=body.title,
-                place=body.place,
-                joint_station_id=body.joint_station,
-                actor=who.subject,
-                now=now,
-            )
-            return training_json(row) | {"attended": list(dict.fromkeys(body.unit_ids))}
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = security.record_training(
+            session,
+            type=body.type,
+            held_on=body.held_on,
+            unit_ids=body.unit_ids,
+            title=body.title,
+            place=body.place,
+            joint_station_id=body.joint_station,
+            actor=who.subject,
+            now=now,
+        )
+        return training_json(row) | {"attended": list(dict.fromkeys(body.unit_ids))}
 
 
 @router.get("/training", summary="Training sessions")
@@ -250,12 +225,9 @@ def list_trainings(
 def add_attendance(
     session_id: int, body: UnitsIn, who: Commander, session: DbSession
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            added = security.add_attendance(session, session_id=session_id, unit_ids=body.unit_ids)
-            return {"session_id": session_id, "added": added}
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        added = security.add_attendance(session, session_id=session_id, unit_ids=body.unit_ids)
+        return {"session_id": session_id, "added": added}
 
 
 @router.get("/training/report", summary="Per company: guards trained this month, and overdue")
@@ -268,10 +240,7 @@ def report(
 ) -> dict[str, Any]:
     days = overdue_days or state.settings.training_overdue_days
     guards, attended = security.training_inputs(session)
-    try:
-        found = training_report(guards, attended, month, days)
-    except ValueError as exc:
-        raise _problem(exc) from exc
+    found = training_report(guards, attended, month, days)
     return {"month": month, "overdue_days": days, "companies": [report_json(c) for c in found]}
 
 

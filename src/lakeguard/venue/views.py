@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from lakeguard.api.deps import CurrentVenue
-from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import STAFF_ROLES, public, require
+from lakeguard.errors import Invalid
 from lakeguard.venue.coverage import hotspot_coverage
 from lakeguard.venue.schema import LAYERS, Mode
 
@@ -18,6 +18,15 @@ router = APIRouter(prefix="/api/v1/venue", tags=["venue"])
 # operational detail, not for the public. The summary is counts only and is public, so
 # that a fresh install (and a load balancer) can see the venue is loaded.
 Staff = [Depends(require(*STAFF_ROLES))]
+
+
+class InvalidLocation(Invalid):
+    title = "Invalid location"
+
+
+class ModeNotAvailable(Invalid):
+    title = "Mode not available"
+
 
 Layer = Literal["areas", "stations", "posts", "sensors", "network"]
 
@@ -51,9 +60,9 @@ def _lonlat(text: str, name: str) -> tuple[float, float]:
         lon, lat = (float(v) for v in text.split(","))
     except ValueError:
         detail = f"{name}: expected 'lon,lat', got {text!r}"
-        raise ProblemError(422, "Invalid location", detail) from None
+        raise InvalidLocation(detail, field=name) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ProblemError(422, "Invalid location", f"{name}: {text!r} is outside WGS84 ranges")
+        raise InvalidLocation(f"{name}: {text!r} is outside WGS84 ranges", field=name)
     return lon, lat
 
 
@@ -67,6 +76,6 @@ def read_travel_time(
     start, end = _lonlat(origin, "from"), _lonlat(destination, "to")
     travel_mode = Mode(mode)
     if travel_mode != Mode.DRONE and not venue.network.has_mode(travel_mode):
-        raise ProblemError(422, "Mode not available", f"the venue has no {mode} network")
+        raise ModeNotAvailable(f"the venue has no {mode} network", field="mode")
     seconds = float(venue.network.travel_times([start], [end], travel_mode)[0, 0])
     return {"mode": mode, "seconds": seconds if seconds != float("inf") else None}

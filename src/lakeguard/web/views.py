@@ -15,8 +15,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import Principal, Role, public, require
+from lakeguard.errors import Conflict
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import post_locations
 from lakeguard.forces.views import unit_read
@@ -33,6 +33,11 @@ Watcher = Annotated[
     Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.AUDITOR))
 ]
 FieldUser = Annotated[Principal, Depends(require(Role.FIELD_OFFICER, Role.GUARD))]
+
+
+class NoUnit(Conflict):
+    title = "No unit"
+
 
 _MISSING_VENDOR = """<!doctype html><meta charset="utf-8"><title>LakeGuard</title>
 <p>The dashboard's front-end libraries are not installed. Run <code>make demo</code> (or
@@ -75,11 +80,8 @@ def read_my_assignment(
     who: FieldUser, venue: CurrentVenue, state: State, session: DbSession, now: Now
 ) -> dict[str, Any]:
     if who.unit_id is None:
-        raise ProblemError(409, "No unit", "this account is not linked to a unit; ask an admin")
-    try:
-        unit = units.get_unit(session, unit_id=who.unit_id)
-    except units.UnitNotFound as exc:
-        raise ProblemError(404, "Unit not found", str(exc)) from exc
+        raise NoUnit("this account is not linked to a unit; ask an admin")
+    unit = units.get_unit(session, unit_id=who.unit_id)
     seq = dashboard.head_seq(session)
     posts = post_locations(venue.scenario.posts)
     read = unit_read(unit, posts, now, state.settings.position_max_age_s)
