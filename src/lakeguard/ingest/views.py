@@ -39,11 +39,11 @@ async def post_observations(
     state: State,
     body: Annotated[list[Any], Body(description="observations, each an object with a kind")],
 ) -> BatchResult:
-    if state.crowd is None:
+    if state.ingest is None:
         raise NoVenueLoaded("load a scenario, then restart the server")
     only_sensor = None if Role.ADMIN in who.roles else who.sensor_id
     return await run_in_threadpool(
-        state.crowd.ingest,
+        state.ingest.ingest,
         body,
         sender=who.subject,
         source="http",
