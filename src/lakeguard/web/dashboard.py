@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lakeguard.api.state import ActiveVenue, AppState
@@ -23,22 +22,14 @@ from lakeguard.crowd.views import alert_json, estimate_json, step_json
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import post_locations
 from lakeguard.forces.views import unit_read
-from lakeguard.incidents import metrics
+from lakeguard.incidents import metrics, queries
 from lakeguard.incidents import service as incidents
-from lakeguard.incidents.models import AssignmentRow, IncidentRow, TimelineRow
-from lakeguard.incidents.states import OPEN_STATUSES
-from lakeguard.incidents.views import incident_json
-from lakeguard.store.outbox import OutboxRow
+from lakeguard.store.outbox import head_seq
 
 # Incident types counted by the header figures, by their APCO ANS 2.103 code, so that any
 # venue's plans.toml is read the same way without a flag of its own.
 RESCUE_CODES = frozenset({"RESCUE - WATER", "MISSING PERSON"})
 CRIMINAL_CODES = frozenset({"THEFT", "FIGHT", "ASSAULT", "ROBBERY", "BURGLARY", "SHOOTING"})
-
-
-def head_seq(session: Session) -> int:
-    """The newest outbox sequence number (0 for an empty outbox)."""
-    return int(session.scalar(select(func.coalesce(func.max(OutboxRow.id), 0))) or 0)
 
 
 def day_start(venue: ActiveVenue, now: datetime) -> datetime:
@@ -66,32 +57,8 @@ def unit_json(read: Any) -> dict[str, Any]:
     }
 
 
-def _incident_rows(session: Session, since: datetime) -> list[IncidentRow]:
-    """Open incidents, and every incident received since ``since``."""
-    query = select(IncidentRow).where(
-        IncidentRow.status.in_([s.value for s in OPEN_STATUSES])
-        | (IncidentRow.received_at >= since)
-    )
-    return list(session.scalars(query.order_by(IncidentRow.id)))
-
-
 def incidents_json(session: Session, since: datetime) -> list[dict[str, Any]]:
-    rows = _incident_rows(session, since)
-    found: dict[int, list[dict[str, Any]]] = {row.id: [] for row in rows}
-    if rows:
-        query = select(AssignmentRow).where(AssignmentRow.incident_id.in_(list(found)))
-        for a in session.scalars(query.order_by(AssignmentRow.id)):
-            found[a.incident_id].append(
-                {"unit_id": a.unit_id, "status": a.status, "eta_s": a.eta_s}
-            )
-    out = []
-    for row in rows:
-        body = incident_json(row)
-        # Descriptions can hold a lost child's details; reading them is audited, one by one.
-        body.pop("description")
-        body["assignments"] = found[row.id]
-        out.append(body)
-    return out
+    return [i.model_dump(mode="json") for i in queries.board(session, since=since)]
 
 
 def alerts_json(session: Session, venue: ActiveVenue) -> list[dict[str, Any]]:
@@ -164,15 +131,11 @@ class Figure:
 
 
 def _open(day: Day) -> int:
-    query = select(func.count()).where(IncidentRow.status.in_([s.value for s in OPEN_STATUSES]))
-    return int(day.session.scalar(query.select_from(IncidentRow)) or 0)
+    return queries.count_open(day.session)
 
 
 def _closed_today(day: Day) -> int:
-    query = select(func.count()).where(
-        IncidentRow.status == "closed", IncidentRow.closed_at >= day.start
-    )
-    return int(day.session.scalar(query.select_from(IncidentRow)) or 0)
+    return queries.count_closed_since(day.session, since=day.start)
 
 
 def _response_p90(day: Day) -> float | None:
@@ -183,25 +146,12 @@ def _response_p90(day: Day) -> float | None:
 
 def _rescued_today(day: Day) -> int:
     """Incidents of a rescue type resolved today: one person each (the record has no count)."""
-    query = (
-        select(func.count(func.distinct(TimelineRow.incident_id)))
-        .join(IncidentRow, IncidentRow.id == TimelineRow.incident_id)
-        .where(
-            TimelineRow.unit_id.is_(None),
-            TimelineRow.to_status == "resolved",
-            TimelineRow.at >= day.start,
-            IncidentRow.type.in_(day.codes(RESCUE_CODES)),
-        )
-    )
-    return int(day.session.scalar(query) or 0)
+    return queries.count_resolved_since(day.session, since=day.start, types=day.codes(RESCUE_CODES))
 
 
 def _days_without_crime(day: Day) -> int | None:
     """Whole local days since the last criminal incident; None when there has been none."""
-    query = select(func.max(IncidentRow.received_at)).where(
-        IncidentRow.type.in_(day.codes(CRIMINAL_CODES))
-    )
-    last = day.session.scalar(query)
+    last = queries.last_received(day.session, types=day.codes(CRIMINAL_CODES))
     if last is None:
         return None
     zone = ZoneInfo(day.venue.scenario.config.timezone)

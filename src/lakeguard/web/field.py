@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakeguard.api.state import ActiveVenue
-from lakeguard.auth.audit import audit_read
 from lakeguard.auth.policy import Principal
+from lakeguard.incidents import queries
 from lakeguard.incidents import service as incidents
 from lakeguard.incidents.models import AssignmentRow, IncidentRow
-
-# Assignments a unit is still working on, newest first when there are several.
-ACTIVE = ("dispatched", "acknowledged", "on_scene")
-
-
-def current_assignment(session: Session, *, unit_id: str) -> AssignmentRow | None:
-    query = (
-        select(AssignmentRow)
-        .where(AssignmentRow.unit_id == unit_id, AssignmentRow.status.in_(ACTIVE))
-        .order_by(AssignmentRow.dispatched_at.desc(), AssignmentRow.id.desc())
-    )
-    return session.scalars(query.limit(1)).first()
 
 
 def _place(venue: ActiveVenue, incident: IncidentRow) -> dict[str, str]:
@@ -35,14 +21,13 @@ def _place(venue: ActiveVenue, incident: IncidentRow) -> dict[str, str]:
 
 
 def assignment_json(
-    session: Session, venue: ActiveVenue, who: Principal, assignment: AssignmentRow, now: datetime
+    session: Session, venue: ActiveVenue, who: Principal, assignment: AssignmentRow
 ) -> dict[str, Any]:
     """The assignment with what the officer needs on the way: what, where, ETA and notes."""
-    incident = incidents.get_incident(session, incident_id=assignment.incident_id)
+    incident = queries.read_incident(
+        session, incident_id=assignment.incident_id, plans=venue.context.plans, reader=who
+    )
     plan = venue.context.plans.get(incident.type)
-    if plan is not None and plan.sensitive:
-        # A lost child's description is personal data; the officer reads it, and it is logged.
-        audit_read(session, who, "incident", str(incident.id), now)
     notes = [
         {"at": t.at.isoformat(), "note": t.note}
         for t in incidents.timeline_of(session, incident_id=incident.id)

@@ -20,6 +20,8 @@ from lakeguard.errors import Conflict
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import post_locations
 from lakeguard.forces.views import unit_read
+from lakeguard.incidents import queries
+from lakeguard.store.outbox import head_seq
 from lakeguard.web import dashboard, field
 
 HERE = Path(__file__).parent
@@ -82,12 +84,12 @@ def read_my_assignment(
     if who.unit_id is None:
         raise NoUnit("this account is not linked to a unit; ask an admin")
     unit = units.get_unit(session, unit_id=who.unit_id)
-    seq = dashboard.head_seq(session)
+    seq = head_seq(session)
     posts = post_locations(venue.scenario.posts)
     read = unit_read(unit, posts, now, state.settings.position_max_age_s)
     with unit_of_work(session):
-        current = field.current_assignment(session, unit_id=unit.id)
-        body = None if current is None else field.assignment_json(session, venue, who, current, now)
+        current = queries.current_assignment(session, unit_id=unit.id)
+        body = None if current is None else field.assignment_json(session, venue, who, current)
     return {"seq": seq, "unit": dashboard.unit_json(read), "assignment": body}
 
 
