@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -21,17 +20,14 @@ from lakeguard.forces.engine import (
     PositionReport,
     UnitKind,
     UnitStatus,
-    dispatch_location,
-    position_age_s,
     post_locations,
 )
 from lakeguard.forces.labels import status_labels
 from lakeguard.forces.models import (
-    LocationRead,
     PositionAccepted,
     PositionIn,
-    PositionRead,
     StatusChange,
+    StatusLabelsRead,
     UnitCreate,
     UnitRead,
     UnitRow,
@@ -69,37 +65,14 @@ def _own_unit_only(who: Principal, unit_id: str) -> None:
         raise Forbidden(f"you may act for your own unit only, not {unit_id}")
 
 
-def unit_read(
-    unit: UnitRow, posts: Mapping[str, tuple[float, float]], now: datetime, max_age_s: float
-) -> UnitRead:
-    """A unit as the API shows it, with its staleness and where dispatch assumes it is."""
-    position = age = None
-    if unit.lat is not None and unit.lon is not None and unit.reported_at is not None:
-        age = position_age_s(unit.reported_at, now)
-        position = PositionRead(
-            lat=unit.lat, lon=unit.lon, reported_at=unit.reported_at, accuracy_m=unit.accuracy_m,
-            speed_ms=unit.speed_ms, bearing_deg=unit.bearing_deg, battery=unit.battery,
-        )  # fmt: skip
-    location = dispatch_location(unit, posts, now, max_age_s)
-    return UnitRead(
-        id=unit.id, callsign=unit.callsign, name=unit.name, kind=unit.kind, mode=unit.mode,
-        capabilities=unit.capabilities, station=unit.station_id, company=unit.company_id,
-        home_post=unit.home_post_id, shift=unit.shift, device_id=unit.device_id,
-        status=unit.status, status_label=unit.status_label,
-        status_changed_at=unit.status_changed_at, position=position,
-        stale=age is None or age > max_age_s, position_age_s=age,
-        location=LocationRead(**location._asdict()) if location else None,
-    )  # fmt: skip
-
-
 def _read(unit: UnitRow, venue: CurrentVenue, state: State) -> UnitRead:
     posts = post_locations(venue.scenario.posts)
-    return unit_read(unit, posts, state.clock.now(), state.settings.position_max_age_s)
+    return units.unit_read(unit, posts, state.clock.now(), state.settings.position_max_age_s)
 
 
 @router.get("/units/status-labels", summary="Unit states and their display labels")
-def read_status_labels(who: Reader) -> dict[str, Any]:
-    return status_labels().as_json()
+def read_status_labels(who: Reader) -> StatusLabelsRead:
+    return StatusLabelsRead.model_validate(status_labels().as_json())
 
 
 @router.get("/units", summary="Units of the active venue, with stale flags")
@@ -119,7 +92,7 @@ def read_units(
         capability=capability,
     )  # fmt: skip
     posts, now = post_locations(venue.scenario.posts), now
-    return [unit_read(u, posts, now, state.settings.position_max_age_s) for u in found]
+    return [units.unit_read(u, posts, now, state.settings.position_max_age_s) for u in found]
 
 
 @router.post("/units", status_code=201, summary="Add a unit")

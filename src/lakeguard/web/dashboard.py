@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -18,13 +17,23 @@ from sqlalchemy.orm import Session
 
 from lakeguard.api.state import ActiveVenue, AppState
 from lakeguard.crowd import alert_actions
-from lakeguard.crowd.views import alert_json, estimate_json, step_json
+from lakeguard.crowd.models import AlertRead, EstimateRead, PlanStepRead
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import post_locations
-from lakeguard.forces.views import unit_read
+from lakeguard.forces.models import UnitRead
 from lakeguard.incidents import metrics, queries
 from lakeguard.incidents import service as incidents
 from lakeguard.store.outbox import head_seq
+from lakeguard.web.models import (
+    Bilingual,
+    BoardAlertRead,
+    BoardStepRead,
+    BoardUnitRead,
+    ClockRead,
+    FigureRead,
+    FiguresRead,
+    SnapshotRead,
+)
 
 # Incident types counted by the header figures, by their APCO ANS 2.103 code, so that any
 # venue's plans.toml is read the same way without a flag of its own.
@@ -38,72 +47,67 @@ def day_start(venue: ActiveVenue, now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def unit_json(read: Any) -> dict[str, Any]:
-    """A unit as the map and the board need it: a tenth of the full record's size."""
+def board_unit(read: UnitRead) -> BoardUnitRead:
+    """A unit as the map and the board need it."""
     position, location = read.position, read.location
-    return {
-        "id": read.id,
-        "callsign": read.callsign,
-        "name": {"zh": read.name.zh, "en": read.name.en},
-        "kind": read.kind.value,
-        "capabilities": read.capabilities,
-        "status": read.status.value,
-        "label": read.status_label,
-        "lon": position.lon if position else None,
-        "lat": position.lat if position else None,
-        "reported_at": position.reported_at.isoformat() if position else None,
-        "home": [location.lon, location.lat] if location else None,
-        "stale": read.stale,
-    }
+    return BoardUnitRead(
+        id=read.id,
+        callsign=read.callsign,
+        name=Bilingual(zh=read.name.zh, en=read.name.en),
+        kind=read.kind.value,
+        capabilities=read.capabilities,
+        status=read.status.value,
+        label=read.status_label,
+        lon=position.lon if position else None,
+        lat=position.lat if position else None,
+        reported_at=position.reported_at if position else None,
+        home=(location.lon, location.lat) if location else None,
+        stale=read.stale,
+    )
 
 
-def incidents_json(session: Session, since: datetime) -> list[dict[str, Any]]:
-    return [i.model_dump(mode="json") for i in queries.board(session, since=since)]
-
-
-def alerts_json(session: Session, venue: ActiveVenue) -> list[dict[str, Any]]:
+def board_alerts(session: Session, venue: ActiveVenue) -> list[BoardAlertRead]:
     names = {a.id: a.name.en for a in venue.scenario.areas}
-    out = []
-    for row in alert_actions.list_alerts(session, venue_id=venue.scenario.id):
-        body = alert_json(row, names)
-        body["steps"] = [
-            step_json(step) | {"run_id": run.id}
-            for run, steps in alert_actions.plan_of(session, row.id)
-            for step in steps
-        ]
-        out.append(body)
-    return out
+    return [
+        BoardAlertRead(
+            **AlertRead.of(row, names).model_dump(),
+            steps=[
+                BoardStepRead(**PlanStepRead.of(step).model_dump(), run_id=run.id)
+                for run, steps in alert_actions.plan_of(session, row.id)
+                for step in steps
+            ],
+        )
+        for row in alert_actions.list_alerts(session, venue_id=venue.scenario.id)
+    ]
 
 
-def crowd_json(state: AppState, now: datetime) -> list[dict[str, Any]]:
+def crowd_now(state: AppState, now: datetime) -> list[EstimateRead]:
     if state.crowd is None:
         return []
     with state.crowd.lock:
         monitor = state.crowd.monitor
         return [
-            estimate_json(e, monitor.level(e.area_id)) for e in monitor.estimates(now.timestamp())
+            EstimateRead.of(e, monitor.level(e.area_id)) for e in monitor.estimates(now.timestamp())
         ]
 
 
-def snapshot(
-    session: Session, state: AppState, venue: ActiveVenue, now: datetime
-) -> dict[str, Any]:
+def snapshot(session: Session, state: AppState, venue: ActiveVenue, now: datetime) -> SnapshotRead:
     """Everything the dashboard keeps live, as of sequence number ``seq``."""
     seq = head_seq(session)
     since = day_start(venue, now)
     posts = post_locations(venue.scenario.posts)
     max_age = state.settings.position_max_age_s
     found = units.list_units(session, venue_id=venue.scenario.id)
-    return {
-        "seq": seq,
-        "clock": {"now": now.isoformat(), "speed": state.clock.speed},
-        "day_start": since.isoformat(),
-        "max_age_s": max_age,
-        "units": [unit_json(unit_read(u, posts, now, max_age)) for u in found],
-        "incidents": incidents_json(session, since),
-        "alerts": alerts_json(session, venue),
-        "crowd": crowd_json(state, now),
-    }
+    return SnapshotRead(
+        seq=seq,
+        clock=ClockRead(now=now, speed=state.clock.speed),
+        day_start=since,
+        max_age_s=max_age,
+        units=[board_unit(units.unit_read(u, posts, now, max_age)) for u in found],
+        incidents=queries.board(session, since=since),
+        alerts=board_alerts(session, venue),
+        crowd=crowd_now(state, now),
+    )
 
 
 # -- header figures --------------------------------------------------------------------------
@@ -159,8 +163,8 @@ def _days_without_crime(day: Day) -> int | None:
 
 
 def _visitors_now(day: Day) -> int | None:
-    found = crowd_json(day.state, day.now)
-    return round(sum(e["occupancy"] for e in found)) if found else None
+    found = crowd_now(day.state, day.now)
+    return round(sum(e.occupancy for e in found)) if found else None
 
 
 FIGURES: tuple[Figure, ...] = (
@@ -179,10 +183,10 @@ def figures(
     venue: ActiveVenue,
     now: datetime,
     chosen: Iterable[Figure] = FIGURES,
-) -> dict[str, Any]:
+) -> FiguresRead:
     """Today's header figures, each with its unit."""
     day = Day(session, state, venue, day_start(venue, now), now)
-    return {
-        "day_start": day.start.isoformat(),
-        "figures": [{"key": f.key, "unit": f.unit, "value": f.value(day)} for f in chosen],
-    }
+    return FiguresRead(
+        day_start=day.start,
+        figures=[FigureRead(key=f.key, unit=f.unit, value=f.value(day)) for f in chosen],
+    )

@@ -8,7 +8,7 @@ log-in). Front-end libraries are served from ``node_modules`` next to this file,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -19,10 +19,10 @@ from lakeguard.auth.policy import Principal, Role, public, require
 from lakeguard.errors import Conflict
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import post_locations
-from lakeguard.forces.views import unit_read
 from lakeguard.incidents import queries
 from lakeguard.store.outbox import head_seq
 from lakeguard.web import dashboard, field
+from lakeguard.web.models import FiguresRead, MyAssignmentRead, SnapshotRead
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -66,31 +66,31 @@ def field_page() -> Response:
 @router.get("/dashboard/snapshot", summary="The command room now, with its sequence number")
 def read_snapshot(
     who: Watcher, venue: CurrentVenue, state: State, session: DbSession, now: Now
-) -> dict[str, Any]:
+) -> SnapshotRead:
     return dashboard.snapshot(session, state, venue, now)
 
 
 @router.get("/dashboard/figures", summary="Today's header figures")
 def read_figures(
     who: Watcher, venue: CurrentVenue, state: State, session: DbSession, now: Now
-) -> dict[str, Any]:
+) -> FiguresRead:
     return dashboard.figures(session, state, venue, now)
 
 
 @router.get("/field/assignment", summary="My unit and the assignment it is working now")
 def read_my_assignment(
     who: FieldUser, venue: CurrentVenue, state: State, session: DbSession, now: Now
-) -> dict[str, Any]:
+) -> MyAssignmentRead:
     if who.unit_id is None:
         raise NoUnit("this account is not linked to a unit; ask an admin")
     unit = units.get_unit(session, unit_id=who.unit_id)
     seq = head_seq(session)
     posts = post_locations(venue.scenario.posts)
-    read = unit_read(unit, posts, now, state.settings.position_max_age_s)
+    read = units.unit_read(unit, posts, now, state.settings.position_max_age_s)
     with unit_of_work(session):
         current = queries.current_assignment(session, unit_id=unit.id)
-        body = None if current is None else field.assignment_json(session, venue, who, current)
-    return {"seq": seq, "unit": dashboard.unit_json(read), "assignment": body}
+        body = None if current is None else field.assignment_read(session, venue, who, current)
+    return MyAssignmentRead(seq=seq, unit=dashboard.board_unit(read), assignment=body)
 
 
 def mount_web(app: FastAPI) -> None:
