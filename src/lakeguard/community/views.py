@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +21,17 @@ from lakeguard.community.engine import (
     coverage_by,
     targets,
 )
-from lakeguard.community.models import CaseRow, CommunityRow, LiaisonGroupRow
+from lakeguard.community.models import (
+    CaseDetailRead,
+    CaseEntryRead,
+    CaseRead,
+    CommunityRead,
+    CoverageRead,
+    CoverageReportRead,
+    GroupRead,
+    ReminderRead,
+    RemindersRead,
+)
 from lakeguard.forces.models import UnitRow
 
 router = APIRouter(prefix="/api/v1/community", tags=["community"])
@@ -99,56 +108,6 @@ class FeedbackIn(_Body):
     text: str = Field("", max_length=2000)
 
 
-def community_json(row: CommunityRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "station": row.station_id,
-        "registered_population": row.registered_population,
-        "reachable_population": row.reachable_population,
-    }
-
-
-def group_json(row: LiaisonGroupRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "community_id": row.community_id,
-        "name": row.name,
-        "channel": row.channel,
-        "members": row.members,
-        "notify_target": row.notify_target,
-    }
-
-
-def case_json(row: CaseRow) -> dict[str, Any]:
-    def at(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "id": row.id,
-        "category": row.category,
-        "source": row.source,
-        "status": row.status,
-        "summary": row.summary,
-        "description": row.description,
-        "station": row.station_id,
-        "community_id": row.community_id,
-        "group_id": row.group_id,
-        "resident_user_id": row.resident_user_id,
-        "resident_name": row.resident_name,
-        "officer_unit_id": row.officer_unit_id,
-        "received_at": at(row.received_at),
-        "assigned_at": at(row.assigned_at),
-        "concluded_at": at(row.concluded_at),
-        "closed_at": at(row.closed_at),
-        "outcome_detail": row.outcome_detail,
-        "amount_yuan": row.amount_yuan,
-        "feedback": None
-        if row.feedback_at is None
-        else {"rating": row.feedback_rating, "text": row.feedback_text, "at": at(row.feedback_at)},
-    }
-
-
 def case_scope(session: Session, who: Principal) -> cases.CaseScope:
     """Dispatchers see every case, field officers their station's, residents their own."""
     if who.roles & {Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.AUDITOR}:
@@ -162,7 +121,7 @@ def case_scope(session: Session, who: Principal) -> cases.CaseScope:
 @router.post("/communities", status_code=201, summary="Register a community")
 def create_community(
     body: CommunityCreate, who: Dispatcher, venue: CurrentVenue, session: DbSession, now: Now
-) -> dict[str, Any]:
+) -> CommunityRead:
     with unit_of_work(session):
         row = communities.create_community(
             session,
@@ -173,20 +132,18 @@ def create_community(
             reachable_population=body.reachable_population,
             now=now,
         )
-        return community_json(row)
+        return CommunityRead.of(row)
 
 
 @router.get("/communities", summary="Communities, optionally of one station")
 def list_communities(
     who: Watcher, session: DbSession, station: str | None = None
-) -> list[dict[str, Any]]:
-    return [community_json(r) for r in communities.list_communities(session, station=station)]
+) -> list[CommunityRead]:
+    return [CommunityRead.of(r) for r in communities.list_communities(session, station=station)]
 
 
 @router.post("/groups", status_code=201, summary="Register a liaison group")
-def create_group(
-    body: GroupCreate, who: Dispatcher, session: DbSession, now: Now
-) -> dict[str, Any]:
+def create_group(body: GroupCreate, who: Dispatcher, session: DbSession, now: Now) -> GroupRead:
     with unit_of_work(session):
         row = communities.create_group(
             session,
@@ -197,7 +154,7 @@ def create_group(
             notify_target=body.notify_target,
             now=now,
         )
-        return group_json(row)
+        return GroupRead.of(row)
 
 
 @router.get("/groups", summary="Liaison groups, optionally of a community or station")
@@ -206,9 +163,9 @@ def list_groups(
     session: DbSession,
     community_id: int | None = None,
     station: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[GroupRead]:
     found = communities.list_groups(session, community_id=community_id, station=station)
-    return [group_json(r) for r in found]
+    return [GroupRead.of(r) for r in found]
 
 
 @router.get("/coverage", summary="Group members over reachable population, against a target")
@@ -217,32 +174,20 @@ def coverage(
     session: DbSession,
     state: State,
     target: Annotated[float | None, Query(gt=0, le=1)] = None,
-) -> dict[str, Any]:
+) -> CoverageReportRead:
     goal = target if target is not None else state.settings.community_coverage_target
     found = coverage_by(communities.community_figures(session), goal)
-    return {"target": goal} | {
-        level: [
-            {
-                "key": c.key,
-                "groups": c.groups,
-                "members": c.members,
-                "reachable_population": c.reachable,
-                "registered_population": c.registered,
-                "coverage": round(c.ratio, 4) if c.ratio is not None else None,
-                "meets_target": c.meets_target,
-                "shortfall": c.shortfall,
-            }
-            for c in rows
-        ]
-        for level, rows in found.items()
-    }
+    return CoverageReportRead.model_validate(
+        {"target": goal}
+        | {level: [CoverageRead.of(c) for c in rows] for level, rows in found.items()}
+    )
 
 
 # -- cases ------------------------------------------------------------------------------------
 
 
 @router.post("/cases", status_code=201, summary="A resident's request (group, call, walk-in)")
-def open_case(body: CaseCreate, who: Filer, session: DbSession, now: Now) -> dict[str, Any]:
+def open_case(body: CaseCreate, who: Filer, session: DbSession, now: Now) -> CaseRead:
     resident = Role.RESIDENT in who.roles and not who.roles & {*COMMAND, Role.FIELD_OFFICER}
     with unit_of_work(session):
         row = cases.open_case(
@@ -260,7 +205,7 @@ def open_case(body: CaseCreate, who: Filer, session: DbSession, now: Now) -> dic
             actor=who.subject,
             now=now,
         )
-        return case_json(row)
+        return CaseRead.of(row)
 
 
 @router.get("/cases", summary="Cases the caller may see: all, the station's, or one's own")
@@ -268,33 +213,22 @@ def list_cases(
     who: Reader,
     session: DbSession,
     status: Annotated[str | None, Query(description="a status, or 'open'")] = None,
-) -> list[dict[str, Any]]:
+) -> list[CaseRead]:
     found = cases.list_cases(session, scope=case_scope(session, who), status=status)
-    return [case_json(r) for r in found]
+    return [CaseRead.of(r) for r in found]
 
 
 @router.get("/cases/{case_id}", summary="One case with its timeline")
-def read_case(case_id: int, who: Reader, session: DbSession) -> dict[str, Any]:
+def read_case(case_id: int, who: Reader, session: DbSession) -> CaseDetailRead:
     row = cases.get_case(session, case_id=case_id, scope=case_scope(session, who))
-    timeline = [
-        {
-            "at": e.at.isoformat(),
-            "kind": e.kind,
-            "from": e.from_status,
-            "to": e.to_status,
-            "parties": e.parties,
-            "note": e.note,
-            "actor": e.actor,
-        }
-        for e in cases.timeline_of(session, case_id=case_id)
-    ]
-    return case_json(row) | {"timeline": timeline}
+    timeline = [CaseEntryRead.of(e) for e in cases.timeline_of(session, case_id=case_id)]
+    return CaseDetailRead(**CaseRead.of(row).model_dump(), timeline=timeline)
 
 
 @router.post("/cases/{case_id}/triage", summary="Accept a request as a case")
 def triage_case(
     case_id: int, body: Triage, who: Dispatcher, session: DbSession, now: Now
-) -> dict[str, Any]:
+) -> CaseRead:
     with unit_of_work(session):
         row = cases.triage_case(
             session,
@@ -305,13 +239,13 @@ def triage_case(
             actor=who.subject,
             now=now,
         )
-        return case_json(row)
+        return CaseRead.of(row)
 
 
 @router.post("/cases/{case_id}/assign", summary="Give a case to an officer")
 def assign_case(
     case_id: int, body: Assign, who: Dispatcher, session: DbSession, now: Now
-) -> dict[str, Any]:
+) -> CaseRead:
     with unit_of_work(session):
         row = cases.assign_case(
             session,
@@ -320,13 +254,13 @@ def assign_case(
             actor=who.subject,
             now=now,
         )
-        return case_json(row)
+        return CaseRead.of(row)
 
 
 @router.post("/cases/{case_id}/actions", status_code=201, summary="A visit, call, mediation, note")
 def record_action(
     case_id: int, body: ActionIn, who: Officer, session: DbSession, now: Now
-) -> dict[str, Any]:
+) -> CaseRead:
     with unit_of_work(session):
         row = cases.record_action(
             session,
@@ -338,13 +272,13 @@ def record_action(
             now=now,
             scope=case_scope(session, who),
         )
-        return case_json(row)
+        return CaseRead.of(row)
 
 
 @router.post("/cases/{case_id}/outcome", summary="Resolve, refer or reject a case")
 def conclude_case(
     case_id: int, body: OutcomeIn, who: Officer, session: DbSession, now: Now
-) -> dict[str, Any]:
+) -> CaseRead:
     with unit_of_work(session):
         row = cases.conclude_case(
             session,
@@ -356,20 +290,20 @@ def conclude_case(
             now=now,
             scope=case_scope(session, who),
         )
-        return case_json(row)
+        return CaseRead.of(row)
 
 
 @router.post("/cases/{case_id}/close", summary="Close a concluded case")
-def close_case(case_id: int, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
+def close_case(case_id: int, who: Dispatcher, session: DbSession, now: Now) -> CaseRead:
     with unit_of_work(session):
         row = cases.close_case(session, case_id=case_id, actor=who.subject, now=now)
-        return case_json(row)
+        return CaseRead.of(row)
 
 
 @router.post("/cases/{case_id}/feedback", summary="The resident's feedback on a resolved case")
 def give_feedback(
     case_id: int, body: FeedbackIn, who: Feedback, session: DbSession, now: Now
-) -> dict[str, Any]:
+) -> CaseRead:
     with unit_of_work(session):
         row = cases.give_feedback(
             session,
@@ -380,14 +314,14 @@ def give_feedback(
             now=now,
             scope=case_scope(session, who),
         )
-        return case_json(row)
+        return CaseRead.of(row)
 
 
 @router.post("/reminders/run", summary="Remind of overdue cases (once per overdue period)")
-def run_reminders(who: Commander, session: DbSession, now: Now, state: State) -> dict[str, Any]:
+def run_reminders(who: Commander, session: DbSession, now: Now, state: State) -> RemindersRead:
     goals = targets(state.settings.community_case_targets_h)
     with unit_of_work(session):
         sent = cases.run_reminders(session, now=now, targets_h=goals)
-        return {
-            "sent": [{"case_id": r.case_id, "period": r.period, "status": r.status} for r in sent]
-        }
+        return RemindersRead(
+            sent=[ReminderRead(case_id=r.case_id, period=r.period, status=r.status) for r in sent]
+        )
