@@ -19,7 +19,20 @@ from lakeguard.security.engine import (
     TrainingType,
     training_report,
 )
-from lakeguard.security.models import JointStationRow, JointTaskRow, TrainingSessionRow
+from lakeguard.security.models import (
+    AttendanceAdded,
+    CertificateAdded,
+    CertificateRead,
+    JointStationRead,
+    JointStationRow,
+    JointTaskRead,
+    JointTaskRow,
+    MembersAdded,
+    TrainingRead,
+    TrainingRecorded,
+    TrainingReportRead,
+    TrainingSessionRow,
+)
 
 router = APIRouter(prefix="/api/v1/security", tags=["security"])
 
@@ -99,7 +112,12 @@ def training_json(row: TrainingSessionRow) -> dict[str, Any]:
     }
 
 
-@router.post("/guards/{unit_id}/certificates", status_code=201, summary="Record a certificate")
+@router.post(
+    "/guards/{unit_id}/certificates",
+    status_code=201,
+    response_model=CertificateAdded,
+    summary="Record a certificate",
+)
 def add_certificate(
     unit_id: str, body: CertificateIn, who: Commander, session: DbSession
 ) -> dict[str, Any]:
@@ -115,7 +133,11 @@ def add_certificate(
         return {"id": row.id, "unit_id": unit_id, "kind": row.kind, "number": row.number}
 
 
-@router.get("/guards/{unit_id}/certificates", summary="A guard's certificates")
+@router.get(
+    "/guards/{unit_id}/certificates",
+    response_model=list[CertificateRead],
+    summary="A guard's certificates",
+)
 def list_certificates(unit_id: str, who: Staff, session: DbSession) -> list[dict[str, Any]]:
     return [
         {
@@ -129,7 +151,12 @@ def list_certificates(unit_id: str, who: Staff, session: DbSession) -> list[dict
     ]
 
 
-@router.post("/joint-stations", status_code=201, summary="Open a police–security joint station")
+@router.post(
+    "/joint-stations",
+    status_code=201,
+    response_model=JointStationRead,
+    summary="Open a police–security joint station",
+)
 def create_joint_station(
     body: JointStationIn, who: Commander, venue: CurrentVenue, session: DbSession, now: Now
 ) -> dict[str, Any]:
@@ -145,7 +172,11 @@ def create_joint_station(
         return station_json(row, [])
 
 
-@router.get("/joint-stations", summary="Joint stations with their members")
+@router.get(
+    "/joint-stations",
+    response_model=list[JointStationRead],
+    summary="Joint stations with their members",
+)
 def list_joint_stations(who: Staff, session: DbSession) -> list[dict[str, Any]]:
     return [
         station_json(r, security.members_of(session, joint_station_id=r.id))
@@ -153,7 +184,11 @@ def list_joint_stations(who: Staff, session: DbSession) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/joint-stations/{joint_station_id}/members", summary="Attach units and guards")
+@router.post(
+    "/joint-stations/{joint_station_id}/members",
+    response_model=MembersAdded,
+    summary="Attach units and guards",
+)
 def attach_units(
     joint_station_id: str, body: UnitsIn, who: Commander, session: DbSession, now: Now
 ) -> dict[str, Any]:
@@ -166,7 +201,12 @@ def attach_units(
         return station_json(row, members) | {"added": added}
 
 
-@router.post("/tasks", status_code=201, summary="Plan a joint task for a date and shift")
+@router.post(
+    "/tasks",
+    status_code=201,
+    response_model=JointTaskRead,
+    summary="Plan a joint task for a date and shift",
+)
 def plan_task(body: TaskIn, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
     with unit_of_work(session):
         row = security.plan_task(
@@ -184,7 +224,7 @@ def plan_task(body: TaskIn, who: Dispatcher, session: DbSession, now: Now) -> di
         return task_json(row, list(dict.fromkeys(body.unit_ids)))
 
 
-@router.get("/tasks", summary="Joint tasks, by date and shift")
+@router.get("/tasks", response_model=list[JointTaskRead], summary="Joint tasks, by date and shift")
 def list_tasks(
     who: Staff,
     session: DbSession,
@@ -195,7 +235,12 @@ def list_tasks(
     return [task_json(t, units) for t, units in found]
 
 
-@router.post("/training", status_code=201, summary="Record a training session and attendance")
+@router.post(
+    "/training",
+    status_code=201,
+    response_model=TrainingRecorded,
+    summary="Record a training session and attendance",
+)
 def record_training(
     body: TrainingIn, who: Commander, session: DbSession, now: Now
 ) -> dict[str, Any]:
@@ -214,14 +259,18 @@ def record_training(
         return training_json(row) | {"attended": list(dict.fromkeys(body.unit_ids))}
 
 
-@router.get("/training", summary="Training sessions")
+@router.get("/training", response_model=list[TrainingRead], summary="Training sessions")
 def list_trainings(
     who: Staff, session: DbSession, since: date | None = None
 ) -> list[dict[str, Any]]:
     return [training_json(r) for r in security.list_trainings(session, since=since)]
 
 
-@router.post("/training/{session_id}/attendance", summary="Mark units present at a session")
+@router.post(
+    "/training/{session_id}/attendance",
+    response_model=AttendanceAdded,
+    summary="Mark units present at a session",
+)
 def add_attendance(
     session_id: int, body: UnitsIn, who: Commander, session: DbSession
 ) -> dict[str, Any]:
@@ -230,7 +279,11 @@ def add_attendance(
         return {"session_id": session_id, "added": added}
 
 
-@router.get("/training/report", summary="Per company: guards trained this month, and overdue")
+@router.get(
+    "/training/report",
+    response_model=TrainingReportRead,
+    summary="Per company: guards trained this month, and overdue",
+)
 def report(
     who: Watcher,
     session: DbSession,
