@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from lakeguard.api.deps import DbSession, NoVenueLoaded, State
 from lakeguard.auth.policy import Principal, Role, require
 from lakeguard.errors import Forbidden
+from lakeguard.ingest.models import RejectRead
 from lakeguard.ingest.schema import BatchResult
 from lakeguard.ingest.service import list_rejects, reject_json
 
@@ -52,7 +53,11 @@ async def post_observations(
     )
 
 
-@router.get("/observations/rejects", summary="Refused observations (dead letters), newest first")
+@router.get(
+    "/observations/rejects",
+    response_model=list[RejectRead],
+    summary="Refused observations (dead letters), newest first",
+)
 def read_rejects(
     who: Reader,
     session: DbSession,

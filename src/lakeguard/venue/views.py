@@ -11,6 +11,12 @@ from lakeguard.api.deps import CurrentVenue
 from lakeguard.auth.policy import STAFF_ROLES, public, require
 from lakeguard.errors import Invalid
 from lakeguard.venue.coverage import hotspot_coverage
+from lakeguard.venue.models import (
+    FeatureCollectionRead,
+    HotspotCoverageRead,
+    TravelTimeRead,
+    VenueSummaryRead,
+)
 from lakeguard.venue.schema import LAYERS, Mode
 
 router = APIRouter(prefix="/api/v1/venue", tags=["venue"])
@@ -31,12 +37,22 @@ class ModeNotAvailable(Invalid):
 Layer = Literal["areas", "stations", "posts", "sensors", "network"]
 
 
-@router.get("", summary="The active venue at a glance", dependencies=[Depends(public())])
+@router.get(
+    "",
+    summary="The active venue at a glance",
+    response_model=VenueSummaryRead,
+    dependencies=[Depends(public())],
+)
 def read_venue(venue: CurrentVenue) -> dict[str, Any]:
     return venue.summary
 
 
-@router.get("/layers/{layer}", summary="One scenario layer as GeoJSON", dependencies=Staff)
+@router.get(
+    "/layers/{layer}",
+    summary="One scenario layer as GeoJSON",
+    response_model=FeatureCollectionRead,
+    dependencies=Staff,
+)
 def read_layer(venue: CurrentVenue, layer: Layer) -> dict[str, Any]:
     name = f"{layer}.geojson"
     assert name in LAYERS
@@ -44,7 +60,10 @@ def read_layer(venue: CurrentVenue, layer: Layer) -> dict[str, Any]:
 
 
 @router.get(
-    "/coverage", summary="Share of each hotspot the posts reach in time", dependencies=Staff
+    "/coverage",
+    response_model=list[HotspotCoverageRead],
+    summary="Share of each hotspot the posts reach in time",
+    dependencies=Staff,
 )
 def read_coverage(
     venue: CurrentVenue,
@@ -66,7 +85,12 @@ def _lonlat(text: str, name: str) -> tuple[float, float]:
     return lon, lat
 
 
-@router.get("/travel-time", summary="Seconds from one location to another", dependencies=Staff)
+@router.get(
+    "/travel-time",
+    response_model=TravelTimeRead,
+    summary="Seconds from one location to another",
+    dependencies=Staff,
+)
 def read_travel_time(
     venue: CurrentVenue,
     origin: Annotated[str, Query(alias="from", description="lon,lat")],
