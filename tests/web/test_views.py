@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lakeguard.api.app import create_app
 from lakeguard.auth.models import AuditRow
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.clock import ManualClock
 from lakeguard.config import Settings
 from lakeguard.store.session import make_sessionmaker

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from lakeguard.auth import audit
 from lakeguard.auth import service as users
 from lakeguard.auth.models import ApiTokenRow, UserRow
-from lakeguard.auth.policy import KNOWN_SCOPES, Principal, Role
+from lakeguard.auth.policy import KNOWN_SCOPES
+from lakeguard.auth.roles import Principal, Role
 from lakeguard.errors import Invalid, NotFound
 
 # Recognisable by secret scanners and people alike.

@@ -22,7 +22,8 @@ from lakeguard.auth.models import (
     UserCreate,
     UserRead,
 )
-from lakeguard.auth.policy import USER_ROLES, Principal, Role, public, require
+from lakeguard.auth.policy import public, require
+from lakeguard.auth.roles import USER_ROLES, Principal, Role
 from lakeguard.errors import Unauthorized
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.auth.policy import Commander, Dispatcher, require
+from lakeguard.auth.roles import COMMAND, WATCH, Principal, Role
 from lakeguard.community import cases
 from lakeguard.community import service as communities
 from lakeguard.community.engine import (
@@ -36,14 +37,11 @@ from lakeguard.forces.models import UnitRow
 
 router = APIRouter(prefix="/api/v1/community", tags=["community"])
 
-COMMAND = (Role.ADMIN, Role.COMMANDER, Role.DISPATCHER)
-Dispatcher = Annotated[Principal, Depends(require(*COMMAND))]
-Commander = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER))]
 Officer = Annotated[Principal, Depends(require(*COMMAND, Role.FIELD_OFFICER))]
-Watcher = Annotated[Principal, Depends(require(*COMMAND, Role.AUDITOR, Role.FIELD_OFFICER))]
-Reader = Annotated[
-    Principal, Depends(require(*COMMAND, Role.AUDITOR, Role.FIELD_OFFICER, Role.RESIDENT))
-]
+# Cases are followed by the command room, their auditors and the officers who take them up;
+# a resident also reads the cases they filed.
+CaseWatcher = Annotated[Principal, Depends(require(*WATCH, Role.FIELD_OFFICER))]
+CaseReader = Annotated[Principal, Depends(require(*WATCH, Role.FIELD_OFFICER, Role.RESIDENT))]
 Filer = Annotated[Principal, Depends(require(*COMMAND, Role.FIELD_OFFICER, Role.RESIDENT))]
 Feedback = Annotated[Principal, Depends(require(*COMMAND, Role.RESIDENT))]
 
@@ -110,7 +108,7 @@ class FeedbackIn(_Body):
 
 def case_scope(session: Session, who: Principal) -> cases.CaseScope:
     """Dispatchers see every case, field officers their station's, residents their own."""
-    if who.roles & {Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.AUDITOR}:
+    if who.roles & WATCH:
         return cases.EVERYTHING
     if Role.FIELD_OFFICER in who.roles:
         unit = session.get(UnitRow, who.unit_id) if who.unit_id else None
@@ -137,7 +135,7 @@ def create_community(
 
 @router.get("/communities", summary="Communities, optionally of one station")
 def list_communities(
-    who: Watcher, session: DbSession, station: str | None = None
+    who: CaseWatcher, session: DbSession, station: str | None = None
 ) -> list[CommunityRead]:
     return [CommunityRead.of(r) for r in communities.list_communities(session, station=station)]
 
@@ -159,7 +157,7 @@ def create_group(body: GroupCreate, who: Dispatcher, session: DbSession, now: No
 
 @router.get("/groups", summary="Liaison groups, optionally of a community or station")
 def list_groups(
-    who: Watcher,
+    who: CaseWatcher,
     session: DbSession,
     community_id: int | None = None,
     station: str | None = None,
@@ -170,7 +168,7 @@ def list_groups(
 
 @router.get("/coverage", summary="Group members over reachable population, against a target")
 def coverage(
-    who: Watcher,
+    who: CaseWatcher,
     session: DbSession,
     state: State,
     target: Annotated[float | None, Query(gt=0, le=1)] = None,
@@ -210,7 +208,7 @@ def open_case(body: CaseCreate, who: Filer, session: DbSession, now: Now) -> Cas
 
 @router.get("/cases", summary="Cases the caller may see: all, the station's, or one's own")
 def list_cases(
-    who: Reader,
+    who: CaseReader,
     session: DbSession,
     status: Annotated[str | None, Query(description="a status, or 'open'")] = None,
 ) -> list[CaseRead]:
@@ -219,7 +217,7 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", summary="One case with its timeline")
-def read_case(case_id: int, who: Reader, session: DbSession) -> CaseDetailRead:
+def read_case(case_id: int, who: CaseReader, session: DbSession) -> CaseDetailRead:
     row = cases.get_case(session, case_id=case_id, scope=case_scope(session, who))
     timeline = [CaseEntryRead.of(e) for e in cases.timeline_of(session, case_id=case_id)]
     return CaseDetailRead(**CaseRead.of(row).model_dump(), timeline=timeline)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from lakeguard.api.deps import CurrentVenue, DbSession, NoVenueLoaded, Now, State, unit_of_work
 from lakeguard.api.state import AppState
-from lakeguard.auth.policy import STAFF_ROLES, Principal, Role, require
+from lakeguard.auth.policy import Dispatcher, Staff, require
+from lakeguard.auth.roles import RESPONSE, Principal
 from lakeguard.crowd import alert_actions
 from lakeguard.crowd.cycle import CrowdRuntime
 from lakeguard.crowd.models import (
@@ -30,13 +31,8 @@ from lakeguard.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["crowd"])
 
-Staff = Annotated[Principal, Depends(require(*STAFF_ROLES))]
-Command = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.DISPATCHER))]
 # Whoever owns a step may tick it: the command room, or officers and guards on the ground.
-StepOwner = Annotated[
-    Principal,
-    Depends(require(Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.FIELD_OFFICER, Role.GUARD)),
-]
+StepOwner = Annotated[Principal, Depends(require(*RESPONSE))]
 
 
 class AlertAction(BaseModel):
@@ -141,7 +137,7 @@ def read_alert(
 def acknowledge(
     alert_id: int,
     body: AlertAction,
-    who: Command,
+    who: Dispatcher,
     venue: CurrentVenue,
     session: DbSession,
     now: Now,
@@ -157,7 +153,7 @@ def acknowledge(
 def close(
     alert_id: int,
     body: AlertAction,
-    who: Command,
+    who: Dispatcher,
     venue: CurrentVenue,
     session: DbSession,
     now: Now,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lakeguard.auth.audit import audit_read
-from lakeguard.auth.policy import Principal
+from lakeguard.auth.roles import Principal
 from lakeguard.incidents.models import (
     AssignmentRead,
     AssignmentRow,

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.state import AppState
-from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.auth.policy import Dispatcher, Watcher, require
+from lakeguard.auth.roles import COMMAND, RESPONSE, Principal, Role
 from lakeguard.errors import Forbidden
 from lakeguard.incidents import metrics, queries
 from lakeguard.incidents import service as incidents
@@ -30,12 +31,7 @@ from lakeguard.venue.plans import ResponsePlan
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
-COMMAND = (Role.ADMIN, Role.COMMANDER, Role.DISPATCHER)
-Dispatcher = Annotated[Principal, Depends(require(*COMMAND))]
-Watcher = Annotated[Principal, Depends(require(*COMMAND, Role.AUDITOR))]
-Responder = Annotated[
-    Principal, Depends(require(*COMMAND, Role.FIELD_OFFICER, Role.GUARD, Role.DEVICE, scope="api"))
-]
+Responder = Annotated[Principal, Depends(require(*RESPONSE, Role.DEVICE, scope="api"))]
 
 
 class IncidentCreate(BaseModel):
@@ -202,7 +198,7 @@ def update_assignment(
     session: DbSession,
     now: Now,
 ) -> AssignmentStatusRead:
-    field_only = not set(who.roles) & set(COMMAND)
+    field_only = not who.roles & COMMAND
     if field_only and who.unit_id != unit_id:
         raise Forbidden("officers report progress for their own unit only")
     with unit_of_work(session):

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
 from lakeguard.api.deps import DbSession, NoVenueLoaded, State
-from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.auth.policy import Overseer, require
+from lakeguard.auth.roles import Principal, Role
 from lakeguard.errors import Forbidden
 from lakeguard.ingest.models import RejectRead
 from lakeguard.ingest.schema import BatchResult
@@ -27,7 +28,6 @@ def _reporter(who: Device) -> Principal:
 
 
 Reporter = Annotated[Principal, Depends(_reporter)]
-Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.AUDITOR))]
 
 
 @router.post(
@@ -59,7 +59,7 @@ async def post_observations(
     summary="Refused observations (dead letters), newest first",
 )
 def read_rejects(
-    who: Reader,
+    who: Overseer,
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     sensor_id: str | None = None,

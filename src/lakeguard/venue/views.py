@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from lakeguard.api.deps import CurrentVenue
-from lakeguard.auth.policy import STAFF_ROLES, public, require
+from lakeguard.auth.policy import public, require
+from lakeguard.auth.roles import STAFF
 from lakeguard.errors import Invalid
 from lakeguard.venue.coverage import hotspot_coverage
 from lakeguard.venue.models import (
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/v1/venue", tags=["venue"])
 # Every signed-in role but residents (and devices): the layout of posts and sensors is
 # operational detail, not for the public. The summary is counts only and is public, so
 # that a fresh install (and a load balancer) can see the venue is loaded.
-Staff = [Depends(require(*STAFF_ROLES))]
+STAFF_ONLY = [Depends(require(*STAFF))]
 
 
 class InvalidLocation(Invalid):
@@ -51,7 +52,7 @@ def read_venue(venue: CurrentVenue) -> dict[str, Any]:
     "/layers/{layer}",
     summary="One scenario layer as GeoJSON",
     response_model=FeatureCollectionRead,
-    dependencies=Staff,
+    dependencies=STAFF_ONLY,
 )
 def read_layer(venue: CurrentVenue, layer: Layer) -> dict[str, Any]:
     name = f"{layer}.geojson"
@@ -63,7 +64,7 @@ def read_layer(venue: CurrentVenue, layer: Layer) -> dict[str, Any]:
     "/coverage",
     response_model=list[HotspotCoverageRead],
     summary="Share of each hotspot the posts reach in time",
-    dependencies=Staff,
+    dependencies=STAFF_ONLY,
 )
 def read_coverage(
     venue: CurrentVenue,
@@ -89,7 +90,7 @@ def _lonlat(text: str, name: str) -> tuple[float, float]:
     "/travel-time",
     response_model=TravelTimeRead,
     summary="Seconds from one location to another",
-    dependencies=Staff,
+    dependencies=STAFF_ONLY,
 )
 def read_travel_time(
     venue: CurrentVenue,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from lakeguard.api.state import ActiveVenue
-from lakeguard.auth.policy import Principal
+from lakeguard.auth.roles import Principal
 from lakeguard.incidents import queries
 from lakeguard.incidents import service as incidents
 from lakeguard.incidents.models import AssignmentRow, IncidentRow

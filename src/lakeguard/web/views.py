@@ -8,14 +8,13 @@ log-in). Front-end libraries are served from ``node_modules`` next to this file,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.auth.policy import Principal, Role, public, require
+from lakeguard.auth.policy import FieldUser, Watcher, public
 from lakeguard.errors import Conflict
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import post_locations
@@ -30,11 +29,6 @@ VENDOR = HERE / "node_modules"
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(public())])
 router = APIRouter(prefix="/api/v1", tags=["dashboard"])
-
-Watcher = Annotated[
-    Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.AUDITOR))
-]
-FieldUser = Annotated[Principal, Depends(require(Role.FIELD_OFFICER, Role.GUARD))]
 
 
 class NoUnit(Conflict):
