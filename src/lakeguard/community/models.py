@@ -216,7 +216,7 @@ class CaseRead(BaseModel):
     concluded_at: IsoTime | None
     closed_at: IsoTime | None
     outcome_detail: str
-    amount_yuan: float | None
+    amount_yuan: int | float | None  # as the database reads it back (SQLite: 120, not 120.0)
     feedback: FeedbackRead | None
 
     @classmethod
