@@ -64,6 +64,35 @@ def test_one_day_of_history_already_uses_the_profile() -> None:
     assert [f.value for f in forecasts] == pytest.approx([values[0], values[1]])
 
 
+def weekly_wave(days: int, step_s: int = 60) -> np.ndarray:
+    """The daily wave, 60 % busier on the first day of each week (a Saturday)."""
+    t = np.arange(days * DAY // step_s) * step_s
+    return daily_wave(days, step_s) * np.where((t // DAY) % 7 == 0, 1.6, 1.0)
+
+
+def test_two_weeks_at_60_s_forecast_the_weekly_profile() -> None:
+    values = weekly_wave(days=14)  # ends on a Friday night; Saturday is busier
+    weekly = forecast_series(values, step_s=60, period_s=7 * DAY)
+    daily = forecast_series(values, step_s=60, period_s=DAY)
+    for w, d in zip(weekly, daily, strict=True):
+        # The targets fall on Saturday just after midnight, in the last of the 5-min means.
+        saturday = 1.6 * wave_at(14 * DAY + w.horizon_s - 300)
+        assert w.value == pytest.approx(saturday, rel=0.02)
+        assert abs(d.value - saturday) > 0.2 * saturday  # a daily profile expects a Friday
+
+
+def test_a_long_history_is_forecast_from_its_5_minute_means() -> None:
+    values = daily_wave(days=3, step_s=60)
+    coarse = forecast_series(values, step_s=60)
+    fine = forecast_series(values, step_s=60, model_step_s=60)
+    now = (len(values) - 1) * 60
+    for c, f in zip(coarse, fine, strict=True):
+        assert f.value == pytest.approx(wave_at(now + f.horizon_s), rel=1e-3)
+        # The 5-min mean ending now stands 2 min back, so its forecast does too.
+        assert c.value == pytest.approx(wave_at(now - 120 + c.horizon_s), rel=1e-3)
+        assert c.value != pytest.approx(f.value, rel=1e-4)
+
+
 def test_profile_scales_with_a_busier_day() -> None:
     values = daily_wave(days=4)
     values[-6:] *= 1.5  # the last six hours half as busy again as usual
