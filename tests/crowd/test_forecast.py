@@ -81,6 +81,14 @@ def test_two_weeks_at_60_s_forecast_the_weekly_profile() -> None:
         assert abs(d.value - saturday) > 0.2 * saturday  # a daily profile expects a Friday
 
 
+def test_a_weekly_season_uses_the_daily_profile_until_it_has_a_week() -> None:
+    values = daily_wave(days=3)
+    forecasts = forecast_series(values, step_s=HOUR, horizons_s=(HOUR, 3 * HOUR), period_s=7 * DAY)
+    now = (len(values) - 1) * HOUR
+    for f in forecasts:  # the damped trend would carry on the last hours' slope instead
+        assert f.value == pytest.approx(wave_at(now + f.horizon_s), rel=1e-6)
+
+
 def test_a_long_history_is_forecast_from_its_5_minute_means() -> None:
     values = daily_wave(days=3, step_s=60)
     coarse = forecast_series(values, step_s=60)

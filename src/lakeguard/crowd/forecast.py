@@ -273,11 +273,14 @@ def forecast_series(
 
     With a season of history the profile model answers (its weights fitted on the series
     once it holds two seasons), on means over ``model_step_s`` where that step divides the
-    season and the horizons; with less, the damped trend does, at ``step_s``.
+    season and the horizons; with less, the damped trend does, at ``step_s``. A season of
+    whole days (a week) with less than that but a day of history falls back to a day.
     """
     y = np.maximum(np.asarray(values, dtype=float), 0.0)
     horizons_s = list(horizons_s)
     _check(y, step_s, horizons_s, period_s)
+    if DAY_S <= len(y) * step_s < period_s and period_s % DAY_S == 0:
+        period_s = DAY_S  # a week's profile needs a week: until then, a day's
     if len(y) * step_s >= period_s:
         block = _block(step_s, model_step_s, horizons_s, period_s)
         y, step_s = _block_means(y, block), step_s * block
