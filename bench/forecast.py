@@ -42,10 +42,10 @@ from rich.console import Console
 from rich.table import Table
 
 from lakeguard.crowd.forecast import (
-    INTERVAL_QUANTILES,
     MIN_OFFSET,
     OFFSET_SHARE,
     SeasonalProfileModel,
+    interval_ranks,
 )
 
 HOURS_PER_WEEK = 168
@@ -168,8 +168,7 @@ def interval_coverage(
     windows = np.sort(sliding_window_view(errors, week, axis=0)[hours - week], axis=-1)
     known = np.isfinite(windows).sum(axis=-1, keepdims=True)
     low_q, high_q = (
-        np.take_along_axis(windows, np.round(q * np.maximum(known - 1, 0)).astype(int), -1)
-        for q in INTERVAL_QUANTILES
+        np.take_along_axis(windows, rank[..., None], -1) for rank in interval_ranks(known[..., 0])
     )
     low_q, high_q = low_q[..., 0], high_q[..., 0]
     f, c, actual = forecasts[hours], offset[hours], counts[hours]

@@ -12,6 +12,7 @@ from lakeguard.crowd.forecast import (
     TREND_DAMPING_S,
     SeasonalProfileModel,
     forecast_series,
+    interval_ranks,
 )
 
 HOUR, DAY = 3600, 86_400
@@ -134,6 +135,19 @@ def test_intervals_widen_with_the_horizon() -> None:
     assert all(f.low <= f.value <= f.high for f in forecasts)
     assert widths[0] > 0
     assert widths == sorted(widths)
+
+
+@pytest.mark.parametrize(
+    ("count", "ranks"),
+    [(1, (0, 0)), (9, (0, 8)), (19, (1, 17)), (168, (15, 152)), (2016, (200, 1815))],
+)
+def test_interval_bounds_are_the_split_conformal_order_statistics(
+    count: int, ranks: tuple[int, int]
+) -> None:
+    # A tenth error exchangeable with nine falls between their smallest and largest 80 % of
+    # the time; between the second and the eighth only 60 %.
+    low, high = interval_ranks(np.array(count))
+    assert (int(low), int(high)) == ranks
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ PERSISTENCE_S = 3 * HOUR_S  # prior: a departure from the profile fades with thi
 RIDGE = 10.0  # weight of the prior, in observations
 TREND_WINDOW_S = HOUR_S  # the no-profile fallback fits its line over this much history
 TREND_DAMPING_S = HOUR_S  # and lets the slope fade with this time constant
-INTERVAL_QUANTILES = (0.1, 0.9)
+INTERVAL_QUANTILES = (0.1, 0.9)  # an 80 % interval
 MIN_RESIDUALS = 8  # fewer past errors than this are no basis for an interval
 # A season or more of history is read as means over this step: two weeks at 60 s (20,160
 # samples) fitted at full resolution took ~70 ms a call, at 5-minute means ~10 ms, and a
@@ -384,8 +384,22 @@ def _spread(
         steps = steps[np.isfinite(steps)]
         level = float(np.nanmean(y)) + offset
         errors = steps * np.sqrt(horizon) / level if steps.size else np.zeros(1)
-    low, high = np.quantile(errors, INTERVAL_QUANTILES)
-    return min(float(low), 0.0), max(float(high), 0.0)
+    low_rank, high_rank = interval_ranks(np.array(errors.size))
+    ordered = np.sort(errors)
+    return min(float(ordered[low_rank]), 0.0), max(float(ordered[high_rank]), 0.0)
+
+
+def interval_ranks(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """0-based ranks, among ``count`` sorted past errors, of an ~80 % interval's bounds.
+
+    The ⌊(n + 1)·0.1⌋-th and ⌈(n + 1)·0.9⌉-th smallest errors (split conformal): a new error
+    exchangeable with the past ones falls between them at least 80 % of the time, where the
+    plain 10th and 90th percentiles of n errors hold it only (n − 1)/(n + 1) × 80 % of it.
+    """
+    n = np.maximum(np.asarray(count), 1)
+    low = np.floor((n + 1) * INTERVAL_QUANTILES[0]).astype(int) - 1
+    high = np.ceil((n + 1) * INTERVAL_QUANTILES[1]).astype(int) - 1
+    return np.clip(low, 0, n - 1), np.clip(high, 0, n - 1)
 
 
 def _residual_count(y: np.ndarray, past: np.ndarray, horizon: int, lookback: int) -> int:
