@@ -291,16 +291,18 @@ def forecast_series(
     offset = max(OFFSET_SHARE * float(np.nanmean(y)), MIN_OFFSET)
     results = []
     for h, horizon_s in zip(horizons, horizons_s, strict=True):
-        trend = _trend_forecasts(y, step_s, h)
+        past: np.ndarray | None = None
         if fitting:
             past = model.fit_forecasts(y, h, np.ones(len(y), dtype=bool))[1]
-        else:
-            past = model.forecasts(y, h) if seasonal else trend
-        if not np.isfinite(past[-1]):
-            past = trend  # no profile for the target time: too many missing samples
+        elif seasonal:
+            past = model.forecasts(y, h)
+        if past is None or not np.isfinite(past[-1]):
+            # No profile, or none for the target time: too many missing samples.
+            past = _trend_forecasts(y, step_s, h)
         # A profile too young to have been tested borrows the trend's record.
         tested = _residual_count(y, past, h, model.period) >= MIN_RESIDUALS
-        spread = _spread(y, past if tested else trend, h, model.period, offset)
+        record = past if tested else _trend_forecasts(y, step_s, h)
+        spread = _spread(y, record, h, model.period, offset)
         value = float(past[-1])
         low, high = value + spread[0] * (value + offset), value + spread[1] * (value + offset)
         results.append(Forecast(horizon_s, value, max(float(low), 0.0), float(high)))
