@@ -18,8 +18,10 @@ The model (its reasons and measured accuracy are in docs/forecast.md):
     mean. It carries a crowd that is there now in persons, as a crowd leaving an event does.
 - With less than one season of history there is no profile: the forecast is the last level
   plus a damped linear trend.
-- Intervals are empirical quantiles of the model's own errors at the same horizon over the
-  recent past, relative to the level, so a busy hour gets a wider band in persons.
+- Intervals are order statistics of the model's own errors at the same horizon over the
+  recent past (split-conformal ranks), relative to the level, so a busy hour gets a wider
+  band in persons.
+- A season or more of history is read in 5-minute means: two weeks at 60 s stay cheap.
 
 Values are persons, sampled at a fixed step; NaN marks a missing sample.
 """
