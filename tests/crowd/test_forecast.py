@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from bench.forecast import clock_slots, hourly_grid, label_slots, peak_mask, wape
+from bench.forecast import clock_slots, hourly_grid, label_slots, peak_mask, targets_met, wape
 
 from lakeguard.crowd.forecast import (
     TREND_DAMPING_S,
@@ -222,6 +222,39 @@ def test_peak_hours_are_each_sensors_top_decile() -> None:
     peak = peak_mask(actual, scored)
     assert np.flatnonzero(peak[:, 0]).tolist() == [17, 18]
     assert np.flatnonzero(peak[:, 1]).tolist() == [18, 19]
+
+
+@pytest.mark.parametrize(
+    ("figures", "met"),
+    [
+        (
+            {"wape": 0.11, "wape_peak": 0.095, "mstl_wape_peak": 0.1, "interval_coverage_80": 0.8},
+            True,
+        ),
+        (
+            {"wape": 0.111, "wape_peak": 0.09, "mstl_wape_peak": 0.1, "interval_coverage_80": 0.8},
+            False,
+        ),
+        (
+            {"wape": 0.1, "wape_peak": 0.096, "mstl_wape_peak": 0.1, "interval_coverage_80": 0.8},
+            False,
+        ),
+        (
+            {"wape": 0.1, "wape_peak": 0.09, "mstl_wape_peak": 0.1, "interval_coverage_80": 0.77},
+            False,
+        ),
+        (
+            {"wape": 0.1, "wape_peak": 0.09, "mstl_wape_peak": 0.1, "interval_coverage_80": 0.83},
+            False,
+        ),
+        (
+            {"wape": 0.1, "wape_peak": 0.09, "mstl_wape_peak": None, "interval_coverage_80": 0.8},
+            None,
+        ),
+    ],
+)
+def test_targets_need_all_three_figures_and_mstl(figures: dict, met: bool | None) -> None:
+    assert targets_met(figures) is met
 
 
 def as_times(slots: np.ndarray) -> list[str]:
