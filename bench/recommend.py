@@ -31,10 +31,10 @@ from rich.table import Table
 from lakeguard.config import bundled_scenario
 from lakeguard.forces.deployment import westlake_deployment
 from lakeguard.incidents.engine import Candidate, CandidatePool, recommend, unit_etas
-from lakeguard.incidents.plans import ResponsePlan
 from lakeguard.venue.checks import build_network
 from lakeguard.venue.loader import Scenario, load_scenario
 from lakeguard.venue.network import TravelNetwork
+from lakeguard.venue.plans import ResponsePlan
 from lakeguard.venue.schema import AreaKind
 
 RESGRID_SHORTLIST = 5

@@ -1,20 +1,19 @@
-"""The crowd monitor and the ingest path as one process-wide object, used by HTTP and MQTT."""
+"""The crowd monitor as the ingest path's observation sink: one process-wide object."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lakeguard.crowd.plan_runs import DispatchingPlanRunner
 from lakeguard.crowd.monitor import CrowdMonitor
+from lakeguard.crowd.plan_runs import DispatchingPlanRunner
 from lakeguard.incidents.service import VenueContext
-from lakeguard.ingest.schema import BatchResult
-from lakeguard.ingest.service import Ingestor, check_batch_size
+from lakeguard.ingest.schema import Observation
 from lakeguard.store.session import transaction
 
 log = logging.getLogger(__name__)
@@ -27,6 +26,7 @@ class CrowdRuntime:
 
     One cycle runs at a time (a lock), inside one transaction. If the transaction fails, the
     monitor's memory is rebuilt from the database, so it never holds what was not stored.
+    Provides ingest's ``ObservationSink``.
     """
 
     def __init__(
@@ -39,7 +39,6 @@ class CrowdRuntime:
         # Called after each commit so the outbox relay publishes at once (set by the API).
         self.wake: Callable[[], None] | None = None
         self.monitor = self._fresh_monitor()
-        self.ingestor = Ingestor(context.scenario, self.monitor)
 
     def _fresh_monitor(self) -> CrowdMonitor:
         runner = DispatchingPlanRunner(self.context, max_age_s=self.max_age_s)
@@ -48,36 +47,24 @@ class CrowdRuntime:
             monitor.restore(session)
         return monitor
 
-    def ingest(
-        self,
-        items: Sequence[Any],
-        *,
-        sender: str,
-        source: str,
-        now: datetime,
-        only_sensor: str | None = None,
-    ) -> BatchResult:
-        check_batch_size(items)  # before the lock and the state: nothing to undo
+    @contextmanager
+    def cycle(self) -> Iterator[Session]:
+        """One ingest cycle; after it commits, the relay is woken and due plans start."""
         with self.lock:
             try:
                 with transaction(self.sessions) as session:
-                    result = self.ingestor.ingest(
-                        session,
-                        items,
-                        sender=sender,
-                        source=source,
-                        now=now,
-                        only_sensor=only_sensor,
-                    )
+                    yield session
             except Exception:
                 log.exception("ingest cycle failed; rebuilding the crowd state from the database")
                 self.monitor = self._fresh_monitor()
-                self.ingestor = Ingestor(self.context.scenario, self.monitor)
                 raise
             self._wake()
             if self.monitor.plans_due:
                 self._start_plans()
-        return result
+
+    def take(self, session: Session, observations: Sequence[Observation]) -> None:
+        """Fold a cycle's new observations into the monitor: estimates, alerts, plans due."""
+        self.monitor.process(session, observations)
 
     def _start_plans(self) -> None:
         """Start the plans this cycle triggered, in their own transaction after it.

@@ -15,9 +15,9 @@ from lakeguard.api.state import AppState
 from lakeguard.auth.policy import STAFF_ROLES, Principal, Role, require
 from lakeguard.crowd import alert_actions
 from lakeguard.crowd.alerts import Level
+from lakeguard.crowd.cycle import CrowdRuntime
 from lakeguard.crowd.engine import Estimate
 from lakeguard.crowd.models import AlertRow, EstimateRow, PlanStepRow
-from lakeguard.crowd.cycle import CrowdRuntime
 
 router = APIRouter(prefix="/api/v1", tags=["crowd"])
 
@@ -166,7 +166,9 @@ def read_alerts(
     who: Staff, venue: CurrentVenue, session: DbSession, include_closed: bool = False
 ) -> list[dict[str, Any]]:
     names = _names(venue)
-    rows = alert_actions.list_alerts(session, venue_id=venue.scenario.id, include_closed=include_closed)
+    rows = alert_actions.list_alerts(
+        session, venue_id=venue.scenario.id, include_closed=include_closed
+    )
     return [alert_json(r, names) for r in rows]
 
 

@@ -39,12 +39,12 @@ async def post_observations(
     state: State,
     body: Annotated[list[Any], Body(description="observations, each an object with a kind")],
 ) -> BatchResult:
-    if state.crowd is None:
+    if state.ingest is None:
         raise ProblemError(503, "No venue loaded", "load a scenario, then restart the server")
     only_sensor = None if Role.ADMIN in who.roles else who.sensor_id
     try:
         return await run_in_threadpool(
-            state.crowd.ingest,
+            state.ingest.ingest,
             body,
             sender=who.subject,
             source="http",
