@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
-from lakeguard.api.problems import ProblemError
+from lakeguard.api.problems import problem
 
 HERE = Path(__file__).parent
 PACKED = HERE / "vendor"
@@ -30,11 +31,13 @@ def vendor_dir() -> Path:
 class VendorFiles(StaticFiles):
     """Static files that answer a 404 problem saying what to install when the folder is missing.
 
-    Starlette's own answer is a plain-text 500; the folder is checked again on each request
+    Starlette's own answer is a plain-text 500; the folder is looked for again on each request
     until it appears, so ``npm ci`` needs no restart.
     """
 
-    async def check_config(self) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.directory is None or not Path(self.directory).is_dir():
-            raise ProblemError(404, "Front-end libraries not installed", NOT_INSTALLED)
-        await super().check_config()
+            answer = problem(404, "Front-end libraries not installed", NOT_INSTALLED)
+            await answer(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
