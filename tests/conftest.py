@@ -143,7 +143,7 @@ def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dat
 def _content_wanted(request: pytest.FixtureRequest) -> tuple[str | None, Filler]:
     """What the test's database should hold (West Lake, the schema alone, or nothing), and
     what fills a migrated template with it."""
-    if "westlake_world" in request.fixturenames:
+    if "westlake_db" in request.fixturenames:
         westlake = request.getfixturevalue("westlake")
         network = request.getfixturevalue("westlake_network")
         return "westlake", lambda engine: store_westlake(engine, westlake, network)
@@ -157,7 +157,7 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, database_templates: DatabaseTemplates
 ) -> Iterator[str]:
     """A database of the test's own: a SQLite file, or a fresh database in the PostgreSQL under
-    test. Empty, unless the test uses ``db_engine`` (then migrated) or ``westlake_world``."""
+    test. Empty, unless the test uses ``db_engine`` (then migrated) or ``westlake_db``."""
     content, fill = _content_wanted(request)
     if request.param == "sqlite":
         path = tmp_path / "test.sqlite3"
@@ -208,20 +208,25 @@ def store_westlake(db_engine: Engine, westlake: Scenario, network: TravelNetwork
 
 
 @pytest.fixture
-def westlake_world(
-    db_engine: Engine, database_url: str, database_templates: DatabaseTemplates
-) -> Iterator[dict[str, Any]]:
-    """The API serving West Lake with a subset of its units: client, engine, unit specs.
+def westlake_db(db_engine: Engine, database_templates: DatabaseTemplates) -> list[Any]:
+    """West Lake and a subset of its units stored in ``db_engine``; the unit specs stored.
 
     The database is a copy of West Lake stored once per session; its seeded positions are
     dated now again, so that none has gone stale since the template was made.
     """
+    _report_seeded_positions_now(db_engine)
+    return list(database_templates.stored["westlake"])
+
+
+@pytest.fixture
+def westlake_world(
+    db_engine: Engine, database_url: str, westlake_db: list[Any]
+) -> Iterator[dict[str, Any]]:
+    """The API serving West Lake with a subset of its units: client, engine, unit specs."""
     from lakeguard.api.app import create_app
 
-    _report_seeded_positions_now(db_engine)
     with TestClient(create_app(Settings(database_url=database_url))) as client:
-        specs = database_templates.stored["westlake"]
-        yield {"client": client, "engine": db_engine, "specs": specs}
+        yield {"client": client, "engine": db_engine, "specs": westlake_db}
 
 
 def _report_seeded_positions_now(engine: Engine) -> None:
