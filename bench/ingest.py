@@ -291,7 +291,7 @@ def prepare_database(url: str, scenario: Scenario, deployment: list[Any]) -> Eng
 def commander_token(engine: Engine) -> str:
     from lakeguard.auth import service as users
     from lakeguard.auth import tokens
-    from lakeguard.auth.policy import Role
+    from lakeguard.auth.roles import Role
 
     now = datetime.now(UTC)
     with transaction(make_sessionmaker(engine)) as session:

@@ -97,7 +97,7 @@ def api_round_trip(scenario_path: Path, samples: int) -> dict[str, float]:
     from lakeguard.api.app import create_app
     from lakeguard.auth import service as users
     from lakeguard.auth import tokens
-    from lakeguard.auth.policy import Role
+    from lakeguard.auth.roles import Role
     from lakeguard.config import Settings
     from lakeguard.forces.deployment import MODEL_COMPANIES
     from lakeguard.forces.roster import replace_seeded_units

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from lakeguard.api.app import create_app
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.community.models import CommunityRow, LiaisonGroupRow
 from lakeguard.config import Settings
 from lakeguard.notify.targets import parse_targets
@@ -120,7 +120,10 @@ def test_a_dispatcher_broadcasts_to_three_groups_and_sees_each_delivery(
     ]
     url = f"/api/v1/broadcasts/{created['id']}"
     final = _poll(
-        client, url, dispatcher, lambda b: all(g["status"] != "pending" for g in b["groups"])
+        client,
+        url,
+        dispatcher,
+        lambda b: all(g["status"] not in ("pending", "sending") for g in b["groups"]),
     )
     assert {g["name"]: g["status"] for g in final["groups"]} == {
         "断桥警民群": "sent",
