@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from lakeguard import __version__
 from lakeguard.api import history, stream
+from lakeguard.api.docs import mount_docs
 from lakeguard.api.problems import PROBLEM_RESPONSES, install_problem_handlers, problem_openapi
 from lakeguard.api.relay import running_relay
 from lakeguard.api.state import ActiveVenue, AppState
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         description="Command platform for public safety in scenic areas, parks and events.",
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
+        docs_url=None,  # mount_docs: Swagger UI from the package, not a CDN
+        redoc_url=None,
     )
     install_problem_handlers(app)
     app.add_middleware(AuditWrites)
@@ -119,6 +122,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notify_views.router)
     app.include_router(stream.router)
     mount_web(app)  # the dashboard and field pages, their reads, their static files
+    mount_docs(app)  # /docs, loading Swagger UI from the static files mount_web serves
     app.include_router(history.router)
 
     @app.middleware("http")

@@ -1,8 +1,9 @@
 """The dashboard (``/``) and the field view (``/field``): static pages and their reads.
 
 The pages are public (they hold no data; everything they show comes from the API after the
-log-in). Front-end libraries are served from ``node_modules`` next to this file, where
-``make`` installs them with npm; nothing third-party is kept in the repository.
+log-in). Front-end libraries are served under ``/vendor`` from the files a built wheel carries,
+or from ``node_modules`` in a checkout (``vendor.py``); nothing third-party is kept in the
+repository.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from lakeguard.incidents import queries
 from lakeguard.store.outbox import head_seq
 from lakeguard.web import dashboard, field
 from lakeguard.web.models import FiguresRead, MyAssignmentRead, SnapshotRead
+from lakeguard.web.vendor import VendorFiles, vendor_dir
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-VENDOR = HERE / "node_modules"
+VENDOR = vendor_dir()
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(public())])
 router = APIRouter(prefix="/api/v1", tags=["dashboard"])
@@ -37,7 +39,8 @@ class NoUnit(Conflict):
 
 _MISSING_VENDOR = """<!doctype html><meta charset="utf-8"><title>LakeGuard</title>
 <p>The dashboard's front-end libraries are not installed. Run <code>make demo</code> (or
-<code>npm ci</code> in <code>src/lakeguard/web</code>), then reload this page.</p>"""
+<code>npm ci</code> in <code>src/lakeguard/web</code>), or install LakeGuard from a built wheel,
+which carries them; then reload this page.</p>"""
 
 
 def _page(name: str) -> Response:
@@ -92,5 +95,5 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(pages)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    # check_dir off: without the npm install the pages say what to run instead of failing here.
-    app.mount("/vendor", StaticFiles(directory=VENDOR, check_dir=False), name="vendor")
+    # check_dir off: without the libraries the pages and /vendor say what to install instead.
+    app.mount("/vendor", VendorFiles(directory=VENDOR, check_dir=False), name="vendor")
