@@ -20,6 +20,7 @@ import msgspec
 from msgspec import Meta, Struct, field
 from pydantic import BaseModel, Field
 
+from lakeguard.errors import Invalid
 from lakeguard.venue.schema import SensorKind
 
 EventId = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
@@ -88,8 +89,10 @@ class SensorStatus(_Observation, frozen=True, tag="status", gc=False):
 Observation = Crossing | AreaCount | DensityEstimate | SensorStatus
 
 
-class NotABatch(ValueError):
+class NotABatch(Invalid):
     """A body that is not a JSON array (or not JSON at all): nothing in it can be taken."""
+
+    title = "Not a batch"
 
 
 _BATCH = msgspec.json.Decoder(list[Observation])

@@ -19,6 +19,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakeguard.errors import TooLarge
 from lakeguard.ingest.models import RejectRow
 from lakeguard.ingest.rows import Key, Row, row_of, store_new
 from lakeguard.ingest.schema import (
@@ -43,7 +44,9 @@ MAX_AGE_S = 86_400.0  # older than a day says nothing about now
 PAYLOAD_LIMIT = 2_000  # characters of a refused item kept in its dead letter
 
 
-class BatchTooLarge(ValueError):
+class BatchTooLarge(TooLarge):
+    title = "Batch too large"
+
     def __init__(self, size: int) -> None:
         super().__init__(f"a batch holds at most {MAX_BATCH} observations; this one has {size}")
 
