@@ -7,10 +7,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from lakeguard.crowd.engine import OccupancyEngine
 from lakeguard.ingest.schema import OBSERVATIONS
-from lakeguard.twin.config import load_crowd_twin, twin_file
+from lakeguard.twin.config import SensorConfig, SensorLoss, load_crowd_twin, twin_file
 from lakeguard.twin.frame import CrowdFrame
 from lakeguard.twin.sensors import SensorModel
 from lakeguard.twin.visitors import VisitorModel
@@ -139,3 +140,68 @@ def test_the_crowd_monitor_tracks_the_truth(westlake: Scenario, morning: list[Cr
         estimate = engine.estimate(area, now)
         assert estimate is not None and truth > 100
         assert estimate.occupancy == pytest.approx(truth, rel=0.4), area
+
+
+def with_loss(westlake: Scenario, **loss: Any) -> SensorConfig:
+    config = load_crowd_twin(twin_file(westlake.source)).sensors
+    return config.model_copy(update={"loss": SensorLoss(**loss)})
+
+
+def test_the_scenario_asks_for_no_extra_loss(westlake: Scenario) -> None:
+    assert load_crowd_twin(twin_file(westlake.source)).sensors.loss is None
+
+
+def test_sensor_loss_drops_a_share_of_the_same_reports(
+    westlake: Scenario, morning: list[CrowdFrame]
+) -> None:
+    ordinary = observe_all(SensorModel(westlake, seed=5, day_start=MIDNIGHT), morning)
+    config = with_loss(westlake, share=0.2, line_outage_s=0)
+    harsh = observe_all(SensorModel(westlake, seed=5, day_start=MIDNIGHT, config=config), morning)
+
+    def reports(batches: list[list[dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
+        return {
+            (o["sensor_id"], o["event_id"]): o for b in batches for o in b if o["kind"] != "status"
+        }
+
+    kept, sent = reports(harsh), reports(ordinary)
+    assert kept.keys() <= sent.keys()
+    assert all(kept[key] == sent[key] for key in kept)  # the same values, fewer of them
+    assert 0.77 < len(kept) / len(sent) < 0.83  # 20 % of some 9,000 reports lost
+
+
+def test_every_counting_line_goes_offline_once_for_an_hour(
+    westlake: Scenario, morning: list[CrowdFrame]
+) -> None:
+    config = with_loss(westlake, share=0.0, outage_from="08:00", outage_to="09:30")
+    config = config.model_copy(
+        update={"failures": config.failures.model_copy(update={"offline_per_day": 0.0})}
+    )
+    sensors = SensorModel(westlake, seed=6, day_start=MIDNIGHT, config=config)
+    lines = {s.id for s in westlake.sensors if s.kind in ("gate", "checkpoint")}
+    went: dict[str, datetime] = {}
+    back: dict[str, datetime] = {}
+    for batch in observe_all(sensors, morning):
+        for item in batch:
+            at = datetime.fromisoformat(item["at"])
+            sensor = item["sensor_id"]
+            if item["kind"] == "status":
+                assert sensor not in (back if item["online"] else went), "one outage a day"
+                (back if item["online"] else went)[sensor] = at
+            elif sensor in went and sensor not in back:
+                pytest.fail(f"{sensor} reported while offline")
+    assert went.keys() == lines == back.keys()
+    for sensor in lines:
+        assert MIDNIGHT + timedelta(hours=8) < went[sensor] <= MIDNIGHT + timedelta(hours=9.5)
+        assert back[sensor] - went[sensor] == timedelta(hours=1)
+    starts = sorted(went.values())
+    assert starts[-1] - starts[0] > timedelta(minutes=30)  # drawn, not all at once
+
+
+def test_sensor_loss_validates_its_window(westlake: Scenario) -> None:
+    raw = load_crowd_twin(twin_file(westlake.source)).sensors.model_dump()
+    raw["loss"] = {"share": 0.1, "outage_from": "12:00", "outage_to": "09:00"}
+    with pytest.raises(ValidationError, match="outage_from is not before outage_to"):
+        SensorConfig.model_validate(raw)
+    raw["loss"] = {"share": 0.9}
+    with pytest.raises(ValidationError, match="share"):
+        SensorConfig.model_validate(raw)

@@ -161,6 +161,20 @@ class Failures(Strict):
     offline_max_s: float = Field(ge=60, le=86_400, description="longest offline spell")
 
 
+class SensorLoss(Strict):
+    """A harsher day for stress tests: more reports lost, every counting line down once.
+
+    Off unless asked for (``[sensors.loss]`` or ``bench.estimate --sensor-loss``).
+    """
+
+    share: float = Field(ge=0, le=0.5, description="chance a report is lost, beyond dropout")
+    line_outage_s: float = Field(
+        3600.0, ge=0, le=86_400, description="each counting line is offline once for this long"
+    )
+    outage_from: Clock = Field("06:00", description="outages start at this local time or later")
+    outage_to: Clock = Field("21:00", description="and before this one")
+
+
 class SensorConfig(Strict):
     """The ``[sensors]`` table."""
 
@@ -170,6 +184,7 @@ class SensorConfig(Strict):
     drone: ViewNoise
     drone_flights: DroneFlights
     failures: Failures
+    loss: SensorLoss | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> SensorConfig:
@@ -179,6 +194,8 @@ class SensorConfig(Strict):
                 raise ValueError(f"{name}: undercount_min is above undercount_max")
         if self.failures.offline_min_s > self.failures.offline_max_s:
             raise ValueError("failures: offline_min_s is above offline_max_s")
+        if self.loss is not None and clock_s(self.loss.outage_from) >= clock_s(self.loss.outage_to):
+            raise ValueError("loss: outage_from is not before outage_to")
         return self
 
 

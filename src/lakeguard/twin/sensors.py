@@ -14,6 +14,11 @@ Each frame (one step of the twin clock) every sensor sends what a real one would
   for a spell: it sends ``status`` offline, stays silent, and sends ``status`` online when it
   is back.
 
+A harsher day can be asked for in the config (``loss``): a further share of reports is lost,
+and every counting line goes offline once, for an hour by default, at a random time of the
+day's busy hours. It draws from a random stream of its own, so the values reported are those
+of the ordinary day of the same seed; only which of them arrive changes.
+
 Event ids are deterministic and unique per sensor (day, time, kind), so a replayed day is
 recognised as duplicates by the ingest path.
 """
@@ -84,6 +89,8 @@ class SensorModel:
         self.cameras = self._views(scenario, SensorKind.CAMERA)
         self.drones = self._views(scenario, SensorKind.DRONE_STATION)
         self.offline_until = np.full(n, -np.inf)
+        self._loss_rng = np.random.default_rng([seed, 1])
+        self.outage_at = self._outage_starts()
         flights = self.config.drone_flights
         self._first_flight, self._last_flight = clock_s(flights.first), clock_s(flights.last)
 
@@ -105,6 +112,19 @@ class SensorModel:
             coverage.append(min(1.0, max(share, MIN_COVERAGE)))
         return _Views(np.array(index, dtype=np.int64), np.array(area, dtype=np.int64),
                       np.array(coverage))  # fmt: skip
+
+    def _outage_starts(self) -> FloatArray:
+        """When (seconds into the day) each counting line's outage begins; NaN for none."""
+        starts = np.full(len(self.sensor_ids), np.nan)
+        loss = self.config.loss
+        if loss is None or loss.line_outage_s <= 0:
+            return starts
+        lines = np.array([k in (SensorKind.GATE, SensorKind.CHECKPOINT) for k in self.kinds])
+        drawn = self._loss_rng.uniform(
+            clock_s(loss.outage_from), clock_s(loss.outage_to), len(starts)
+        )
+        starts[lines] = drawn[lines]
+        return starts
 
     # -- one frame ----------------------------------------------------------------------------
 
@@ -148,8 +168,23 @@ class SensorModel:
         for i in np.flatnonzero(going).tolist():
             statuses[i] = [self._status(i, t, at, online=False)]
             self.offline_until[i] = t + float(span[i])
+        loss = self.config.loss
+        if loss is not None:
+            for i in np.flatnonzero(self._outage_due(t, dt)).tolist():
+                if not np.isfinite(self.offline_until[i]):
+                    statuses.setdefault(i, []).append(self._status(i, t, at, online=False))
+                self.offline_until[i] = max(self.offline_until[i], t + loss.line_outage_s)
         reporting = ~np.isfinite(self.offline_until) & (draw[2] >= failures.dropout)
+        if loss is not None:
+            reporting &= self._loss_rng.random(n) >= loss.share
         return reporting, statuses
+
+    def _outage_due(self, t: float, dt: float) -> npt.NDArray[np.bool_]:
+        """The lines whose outage begins during the frame ending at t."""
+        with np.errstate(invalid="ignore"):
+            now = np.floor((t - self.outage_at) / 86_400.0)
+            before = np.floor((t - dt - self.outage_at) / 86_400.0)
+            return now > before
 
     def _status(self, i: int, t: float, at: str, *, online: bool) -> dict[str, Any]:
         word = "online" if online else "offline"
