@@ -40,7 +40,7 @@ from rich.table import Table
 from bench.baseline_occupancy import OccupancyEngine as BaselineEngine
 from lakeguard.config import bundled_scenario
 from lakeguard.crowd.alerts import AlertRules, LevelTracker
-from lakeguard.crowd.engine import OccupancyEngine
+from lakeguard.crowd.estimator import VenueEstimator
 from lakeguard.crowd.plans import CrowdAlertRules
 from lakeguard.crowd.scoring import Z80, AreaDay, AreaScore, figures, pool, score_area
 from lakeguard.ingest.schema import OBSERVATIONS, Observation
@@ -80,6 +80,11 @@ def gaussian_interval(estimate: Any) -> tuple[float, float]:
     return max(0.0, estimate.occupancy - half), estimate.occupancy + half
 
 
+def bounded_interval(estimate: Any) -> tuple[float, float]:
+    """The estimator's own central 80 % interval, cut to [0, physical maximum]."""
+    return estimate.low80, estimate.high80
+
+
 @dataclass
 class Contender:
     """An estimator with the rule that turns its estimates into alert levels."""
@@ -94,7 +99,7 @@ class Contender:
 
 def under_test(scenario: Scenario) -> Contender:
     """The estimator and the alert rule the crowd monitor uses now: the one place to switch."""
-    return Contender("estimator", OccupancyEngine(scenario), judge_by_reading, gaussian_interval)
+    return Contender("estimator", VenueEstimator(scenario), judge_by_reading, bounded_interval)
 
 
 def baseline(scenario: Scenario) -> Contender:

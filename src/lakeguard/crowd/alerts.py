@@ -16,7 +16,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lakeguard.crowd.engine import Estimate
+    from lakeguard.crowd.estimator import Estimate
 
 
 class Level(IntEnum):

@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from lakeguard.crowd.alerts import AlertRules, Level, LevelTracker, predicted_crossing, reading
-from lakeguard.crowd.engine import EngineParams, Estimate, OccupancyEngine
+from lakeguard.crowd.estimator import Estimate, EstimatorParams, VenueEstimator
 from lakeguard.crowd.events import (
     AlertLevelChanged,
     AlertPredicted,
@@ -68,14 +68,14 @@ class CrowdMonitor:
         self,
         scenario: Scenario,
         *,
-        params: EngineParams | None = None,
+        params: EstimatorParams | None = None,
         sample_s: float = 60.0,
         judge_s: float = 5.0,
         predict_s: float = 300.0,
         plan_runner: PlanRunner | None = None,
     ) -> None:
         self.scenario = scenario
-        self.engine = OccupancyEngine(scenario, params)
+        self.engine = VenueEstimator(scenario, params)
         book = scenario.plans
         self.rules: AlertRules = (book.crowd_alerts if book else CrowdAlertRules()).rules()
         self.sample_s = sample_s
@@ -134,12 +134,13 @@ class CrowdMonitor:
         """
         touched: set[str] = set()
         for obs in observations:
-            area_id = self.engine.apply(obs)
-            touched.add(area_id)
+            self.engine.apply(obs)
             t = obs.at.timestamp()
-            judged = self._watch[area_id].judged_at
-            if judged is None or t - judged >= self.judge_s:
-                self._evaluate(session, (area_id,), t)
+            for area_id in self.engine.areas_of(obs.sensor_id):
+                touched.add(area_id)
+                judged = self._watch[area_id].judged_at
+                if judged is None or t - judged >= self.judge_s:
+                    self._evaluate(session, (area_id,), t)
         if observations:
             end = observations[-1].at.timestamp()
             self._evaluate(session, [a for a in touched if self._watch[a].judged_at != end], end)

@@ -15,7 +15,7 @@ from lakeguard.api.state import AppState
 from lakeguard.auth.policy import STAFF_ROLES, Principal, Role, require
 from lakeguard.crowd import alert_actions
 from lakeguard.crowd.alerts import Level
-from lakeguard.crowd.engine import Estimate
+from lakeguard.crowd.estimator import Estimate
 from lakeguard.crowd.models import AlertRow, EstimateRow, PlanStepRow
 from lakeguard.crowd.cycle import CrowdRuntime
 
