@@ -39,7 +39,7 @@ from rich.table import Table
 
 from bench.baseline_occupancy import OccupancyEngine as BaselineEngine
 from lakeguard.config import bundled_scenario
-from lakeguard.crowd.alerts import AlertRules, LevelTracker
+from lakeguard.crowd.alerts import AlertRules, LevelTracker, reading, sure_ratio
 from lakeguard.crowd.estimator import VenueEstimator
 from lakeguard.crowd.plans import CrowdAlertRules
 from lakeguard.crowd.scoring import Z80, AreaDay, AreaScore, figures, pool, score_area
@@ -74,6 +74,12 @@ def judge_by_reading(tracker: LevelTracker, t: float, estimate: Any) -> None:
     tracker.update(t, estimate.ratio, density)
 
 
+def judge_with_confidence(tracker: LevelTracker, t: float, estimate: Any) -> None:
+    """The monitor's rule: orange and red rise on the low end of the estimate's interval."""
+    ratio, density = reading(estimate)
+    tracker.update(t, ratio, density, sure_ratio(tracker.rules, estimate))
+
+
 def gaussian_interval(estimate: Any) -> tuple[float, float]:
     """The central 80 % interval of a normal estimate, cut at nobody."""
     half = Z80 * estimate.std
@@ -99,7 +105,7 @@ class Contender:
 
 def under_test(scenario: Scenario) -> Contender:
     """The estimator and the alert rule the crowd monitor uses now: the one place to switch."""
-    return Contender("estimator", VenueEstimator(scenario), judge_by_reading, bounded_interval)
+    return Contender("estimator", VenueEstimator(scenario), judge_with_confidence, bounded_interval)
 
 
 def baseline(scenario: Scenario) -> Contender:

@@ -270,6 +270,19 @@ class VenueEstimator:
             return False
         return now - max(heard) >= self.params.silence_s
 
+    def sensors_of(self, area_id: str) -> tuple[str, ...]:
+        """The sensors whose reports change the area (its own and lines on its edge)."""
+        return tuple(self._sensors_of[self._index[area_id]])
+
+    def last_heard(self, area_id: str) -> float | None:
+        """When any of the area's sensors last reported."""
+        heard = [
+            self._last_heard[s]
+            for s in self._sensors_of[self._index[area_id]]
+            if s in self._last_heard
+        ]
+        return max(heard) if heard else None
+
     def contributors(self, area_id: str, now: float, top: int = 3) -> list[str]:
         """The sensors that moved the area's estimate most over the recent past."""
         memory = self.params.contributor_memory_s

@@ -78,6 +78,13 @@ class CrowdAlertRules(Strict):
     density_margin: float = Field(0.5, ge=0)
     raise_hold_s: float = Field(15.0, ge=0, le=3600)
     clear_hold_s: float = Field(120.0, ge=0, le=3600)
+    raise_confidence: float = Field(
+        0.8,
+        ge=0,
+        lt=1,
+        description="orange and red rise only when the low end of the estimate's central "
+        "interval of this probability passes their threshold; 0 raises on the estimate alone",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> CrowdAlertRules:
