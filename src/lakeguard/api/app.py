@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Request
 
 from lakeguard import __version__
 from lakeguard.api import history, stream
+from lakeguard.api.crowd_clock import running_crowd_clock
 from lakeguard.api.problems import install_problem_handlers
 from lakeguard.api.relay import running_relay
 from lakeguard.api.state import ActiveVenue, AppState
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.lakeguard = state
         async with (
             running_relay(state),
+            running_crowd_clock(state),
             running_subscriber(state) as subscriber,
             running_notifier(state) as notifier,
         ):

@@ -40,6 +40,9 @@ class CrowdRuntime:
         self.wake: Callable[[], None] | None = None
         self.monitor = self._fresh_monitor()
         self.ingestor = Ingestor(context.scenario, self.monitor)
+        # The newest data time and when (venue clock) it was taken in: the clock tick runs on
+        # from there, so a replayed or delayed stream is not overtaken by the wall clock.
+        self._heard: tuple[float, datetime] | None = None
 
     def _fresh_monitor(self) -> CrowdMonitor:
         runner = DispatchingPlanRunner(self.context, max_age_s=self.max_age_s)
@@ -74,10 +77,31 @@ class CrowdRuntime:
                 self.monitor = self._fresh_monitor()
                 self.ingestor = Ingestor(self.context.scenario, self.monitor)
                 raise
+            if self.monitor.engine.at is not None:
+                self._heard = (self.monitor.engine.at, now)
             self._wake()
             if self.monitor.plans_due:
                 self._start_plans()
         return result
+
+    def tick(self, now: datetime) -> None:
+        """Re-judge the areas that got no new data, at the data clock's time now."""
+        with self.lock:
+            if self._heard is None:
+                return
+            newest, taken = self._heard
+            t = newest + max(0.0, (now - taken).total_seconds())
+            try:
+                with transaction(self.sessions) as session:
+                    self.monitor.tick(session, t)
+            except Exception:
+                log.exception("crowd clock tick failed; rebuilding the crowd state")
+                self.monitor = self._fresh_monitor()
+                self.ingestor = Ingestor(self.context.scenario, self.monitor)
+                return
+            self._wake()
+            if self.monitor.plans_due:
+                self._start_plans()
 
     def _start_plans(self) -> None:
         """Start the plans this cycle triggered, in their own transaction after it.
