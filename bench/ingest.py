@@ -7,7 +7,7 @@ and drones ``count`` every 5–10 s over part of their area, cameras ``density``
 sensor ``status`` every 10 minutes, and two sensors drop out for a while. All are generated
 before anything is timed.
 
-1. Throughput: the observations go through ``CrowdRuntime.ingest`` in batches of 10,000 (the
+1. Throughput: the observations go through ``Ingestor.ingest`` in batches of 10,000 (the
    API's maximum): validation, storing once in SQLite, the occupancy estimate, alerts, and the
    emergency plans that alerts start, with units dispatched from the full model deployment.
 2. Baseline, same run: the first 20,000 of the same observations (all of them would take
@@ -291,7 +291,7 @@ def prepare_database(url: str, scenario: Scenario, deployment: list[Any]) -> Eng
 def commander_token(engine: Engine) -> str:
     from lakeguard.auth import service as users
     from lakeguard.auth import tokens
-    from lakeguard.auth.policy import Role
+    from lakeguard.auth.roles import Role
 
     now = datetime.now(UTC)
     with transaction(make_sessionmaker(engine)) as session:
@@ -353,13 +353,16 @@ class Stopwatch:
         setattr(obj, method, timed)
 
 
-def crowd_runtime(engine: Engine) -> Any:
+def ingest_path(engine: Engine) -> tuple[Any, Any]:
+    """The ingest path into the crowd runtime, as the API builds them."""
     from lakeguard.api.state import ActiveVenue
     from lakeguard.crowd.cycle import CrowdRuntime
+    from lakeguard.ingest.service import Ingestor
 
     sessions = make_sessionmaker(engine)
     venue = ActiveVenue.from_database(sessions)
-    return CrowdRuntime(venue.context, sessions, max_age_s=Settings().position_max_age_s)
+    runtime = CrowdRuntime(venue.context, sessions, max_age_s=Settings().position_max_age_s)
+    return Ingestor(venue.scenario, runtime), runtime
 
 
 def throughput(
@@ -370,11 +373,11 @@ def throughput(
     Interleaved, so that both sides see the same machine: on a shared two-core machine the
     load drifts, and timing one side after the other would fold the drift into the ratio.
     """
-    runtime = crowd_runtime(engine)
+    ingestor, runtime = ingest_path(engine)
     watch = Stopwatch()
     if not profile:
-        watch.watch(runtime.ingestor, "_parse", "validate")
-        watch.watch(runtime.ingestor, "_store", "store")
+        watch.watch(ingestor, "_parse", "validate")
+        watch.watch(ingestor, "_store", "store")
         watch.watch(runtime.monitor, "process", "monitor")
         watch.watch(runtime.monitor.plan_runner, "start", "plans")
     profiler = cProfile.Profile() if profile else None
@@ -386,7 +389,7 @@ def throughput(
         t0 = time.perf_counter()
         if profiler:
             profiler.enable()
-        result = runtime.ingest(batch, sender="bench", source="http", now=datetime.now(UTC))
+        result = ingestor.ingest(batch, sender="bench", source="http", now=datetime.now(UTC))
         if profiler:
             profiler.disable()
         seconds += time.perf_counter() - t0
@@ -546,7 +549,7 @@ def drive(state: Any, loop: asyncio.AbstractEventLoop, feed: Feed, size: int) ->
             time.sleep(delay)
         items = feed.items[i : i + size]
         started = time.perf_counter()
-        result = state.crowd.ingest(items, sender="bench", source="http", now=datetime.now(UTC))
+        result = state.ingest.ingest(items, sender="bench", source="http", now=datetime.now(UTC))
         loop.call_soon_threadsafe(state.outbox_written.set)
         seconds = time.perf_counter() - started
         if result.accepted != len(items):

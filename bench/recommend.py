@@ -31,10 +31,10 @@ from rich.table import Table
 from lakeguard.config import bundled_scenario
 from lakeguard.forces.deployment import westlake_deployment
 from lakeguard.incidents.engine import Candidate, CandidatePool, recommend, unit_etas
-from lakeguard.incidents.plans import ResponsePlan
 from lakeguard.venue.checks import build_network
 from lakeguard.venue.loader import Scenario, load_scenario
 from lakeguard.venue.network import TravelNetwork
+from lakeguard.venue.plans import ResponsePlan
 from lakeguard.venue.schema import AreaKind
 
 RESGRID_SHORTLIST = 5
@@ -97,7 +97,7 @@ def api_round_trip(scenario_path: Path, samples: int) -> dict[str, float]:
     from lakeguard.api.app import create_app
     from lakeguard.auth import service as users
     from lakeguard.auth import tokens
-    from lakeguard.auth.policy import Role
+    from lakeguard.auth.roles import Role
     from lakeguard.config import Settings
     from lakeguard.forces.deployment import MODEL_COMPANIES
     from lakeguard.forces.roster import replace_seeded_units

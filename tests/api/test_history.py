@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from lakeguard.api.app import create_app
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.clock import ManualClock
 from lakeguard.config import Settings
 from lakeguard.venue.loader import Scenario

@@ -26,7 +26,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from lakeguard.api.app import create_app
-from lakeguard.auth.policy import KNOWN_SCOPES, Role, api_routes
+from lakeguard.auth.policy import KNOWN_SCOPES, api_routes
+from lakeguard.auth.roles import Role
 from lakeguard.config import Settings
 from tests.auth.helpers import login_headers
 

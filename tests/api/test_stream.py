@@ -12,7 +12,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from lakeguard.api.app import create_app
 from lakeguard.api.stream import may_see
-from lakeguard.auth.policy import Principal, Role
+from lakeguard.auth.roles import Principal, Role
 from lakeguard.config import Settings
 from lakeguard.store.session import make_sessionmaker, transaction
 from lakeguard.venue.loader import Scenario

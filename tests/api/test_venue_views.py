@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from lakeguard.api.app import create_app
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.config import Settings
 from lakeguard.store.session import make_sessionmaker, transaction
 from lakeguard.venue.loader import Scenario

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lakeguard.auth import service as users
 from lakeguard.auth import tokens
-from lakeguard.auth.policy import CSRF_HEADER, Role
+from lakeguard.auth.policy import CSRF_HEADER
+from lakeguard.auth.roles import Role
 from lakeguard.store.session import make_sessionmaker, transaction
 
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)

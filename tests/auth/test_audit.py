@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from lakeguard.auth import audit
 from lakeguard.auth.engine import GENESIS_HASH
 from lakeguard.auth.models import AuditRow
-from lakeguard.auth.policy import Principal, Role
+from lakeguard.auth.roles import Principal, Role
 from lakeguard.store.session import make_sessionmaker, transaction
 from tests.auth.helpers import NOW
 

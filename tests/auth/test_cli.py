@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from lakeguard import cli
 from lakeguard.auth import service as users
 from lakeguard.auth import tokens
-from lakeguard.auth.policy import Principal, Role
+from lakeguard.auth.roles import Principal, Role
 from lakeguard.store.session import make_engine, make_sessionmaker, transaction
 from tests.auth.helpers import NOW, PASSWORD
 

@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 
 from lakeguard.api.app import create_app
 from lakeguard.auth import audit
-from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.auth.policy import require
+from lakeguard.auth.roles import Principal, Role
 from lakeguard.config import Settings
 from lakeguard.store.session import make_sessionmaker
 from tests.auth.helpers import login_headers

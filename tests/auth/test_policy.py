@@ -13,13 +13,12 @@ from sqlalchemy import Engine
 from lakeguard.api.app import create_app
 from lakeguard.auth.policy import (
     MissingPolicyError,
-    Principal,
-    Role,
     api_routes,
     assert_every_route_has_a_policy,
     public,
     require,
 )
+from lakeguard.auth.roles import Principal, Role
 from lakeguard.config import Settings
 from tests.auth.helpers import login_headers
 

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from lakeguard.auth import audit
 from lakeguard.auth import service as users
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.store.session import make_sessionmaker, transaction
 from tests.auth.helpers import NOW, PASSWORD
 

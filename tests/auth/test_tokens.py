@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lakeguard.auth import audit, tokens
 from lakeguard.auth import service as users
 from lakeguard.auth.models import ApiTokenRow, UserRow
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.store.session import make_sessionmaker, transaction
 from tests.auth.helpers import NOW
 

@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 from lakeguard.api.app import create_app
 from lakeguard.auth import audit, sessions
 from lakeguard.auth import service as users
-from lakeguard.auth.policy import CSRF_HEADER, Role
+from lakeguard.auth.policy import CSRF_HEADER
+from lakeguard.auth.roles import Role
 from lakeguard.config import Settings
 from lakeguard.store.session import make_sessionmaker, transaction
 from tests.auth.helpers import NOW, PASSWORD, browser_login, login_headers

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.community import cases
 from lakeguard.community.engine import Category, Source, targets
 from lakeguard.store.outbox import OutboxRow

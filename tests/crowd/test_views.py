@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from tests.auth.helpers import login_headers
 
 CAMERA = "cam-broken-bridge-deck"  # the Broken Bridge holds 1,300 (6,500 m² at 5 m² each)

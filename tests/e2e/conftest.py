@@ -26,7 +26,7 @@ import uvicorn
 from lakeguard.api.app import create_app
 from lakeguard.auth import service as users
 from lakeguard.auth import tokens
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.config import Settings
 from lakeguard.forces.deployment import MODEL_COMPANIES, westlake_deployment
 from lakeguard.forces.roster import replace_seeded_units

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from lakeguard.api.app import create_app
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.config import Settings
 from lakeguard.forces.engine import post_locations
 from lakeguard.forces.service import get_unit, track

@@ -13,9 +13,9 @@ from lakeguard.incidents.engine import (
     Shortfall,
     recommend,
 )
-from lakeguard.incidents.plans import ResponsePlan
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.network import TravelNetwork
+from lakeguard.venue.plans import ResponsePlan
 from lakeguard.venue.schema import Domain, Mode
 
 OFF_BAI_CAUSEWAY = (120.1489, 30.2573)  # in the lake, a few tens of metres south of the causeway

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.forces.engine import PositionReport
 from lakeguard.forces.service import record_position
 from lakeguard.store.session import make_sessionmaker, transaction

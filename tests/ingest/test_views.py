@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.ingest.models import ObservationRow
 from lakeguard.store.session import make_sessionmaker
 from tests.auth.helpers import login_headers

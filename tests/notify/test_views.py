@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from lakeguard.api.app import create_app
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.community.models import CommunityRow, LiaisonGroupRow
 from lakeguard.config import Settings
 from lakeguard.notify.targets import parse_targets

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from tests.auth.helpers import login_headers
 
 

@@ -9,7 +9,7 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from lakeguard.api import stream
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from tests.auth.helpers import browser_login, login_headers
 
 

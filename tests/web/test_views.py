@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from lakeguard.auth.models import AuditRow
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.store.session import make_sessionmaker
 from lakeguard.web.views import VENDOR
 from tests.auth.helpers import login_headers

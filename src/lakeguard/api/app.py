@@ -28,6 +28,7 @@ from lakeguard.forces import views as forces_views
 from lakeguard.incidents import views as incident_views
 from lakeguard.ingest import views as ingest_views
 from lakeguard.ingest.mqtt import running_subscriber
+from lakeguard.ingest.service import Ingestor
 from lakeguard.notify import views as notify_views
 from lakeguard.notify.worker import running_notifier
 from lakeguard.security import views as security_views
@@ -61,7 +62,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             state.venue = ActiveVenue.from_database(state.sessions)
             state.crowd = CrowdRuntime(
-                state.venue.context, state.sessions, max_age_s=settings.position_max_age_s
+                state.venue.context,
+                state.sessions,
+                max_age_s=settings.position_max_age_s,
+                clock=venue_clock,
             )
             # Ingest commits in worker threads; wake the relay on the loop that runs it.
             loop = asyncio.get_running_loop()
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 loop.call_soon_threadsafe(state.outbox_written.set)
 
             state.crowd.wake = wake
+            state.ingest = Ingestor(state.venue.scenario, state.crowd)
         except VenueNotFound as exc:
             log.warning("%s", exc)
         app.state.lakeguard = state

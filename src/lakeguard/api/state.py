@@ -23,6 +23,7 @@ from lakeguard.venue.summary import venue_summary
 
 if TYPE_CHECKING:
     from lakeguard.crowd.cycle import CrowdRuntime
+    from lakeguard.ingest.service import Ingestor
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     venue: ActiveVenue | None = None
-    crowd: CrowdRuntime | None = None  # the ingest path and crowd monitor, with a venue
+    crowd: CrowdRuntime | None = None  # the crowd monitor, with a venue
+    ingest: Ingestor | None = None  # the ingest path into the crowd monitor, with a venue
     bus: Bus = field(default_factory=InProcessBus)
     clock: Clock = field(default_factory=WallClock)  # the venue's time (a twin runs its own)
     # Set after a write so the relay delivers at once instead of at its next round.

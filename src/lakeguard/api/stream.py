@@ -24,20 +24,19 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from lakeguard.api.state import AppState
-from lakeguard.auth.policy import Principal, Role
+from lakeguard.auth.roles import STAFF, WATCH, Principal, Role
 from lakeguard.events import Event, topic_matches
 from lakeguard.store.outbox import OutboxRow, events_since
 from lakeguard.store.session import transaction
 
 router = APIRouter()
 
-_COMMAND = frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.AUDITOR})
 # Who may see which topics; a topic not listed here is seen by the command roles only.
 TOPIC_ROLES: dict[str, frozenset[Role]] = {
-    "incident.": _COMMAND | {Role.FIELD_OFFICER, Role.GUARD},
-    "unit.": _COMMAND | {Role.FIELD_OFFICER, Role.GUARD},
+    "incident.": STAFF,
+    "unit.": STAFF,
     # Officers and guards on the ground act on crowd alerts and plan steps too.
-    "crowd.": _COMMAND | {Role.FIELD_OFFICER, Role.GUARD},
+    "crowd.": STAFF,
 }
 REPLAY_LIMIT = 5000
 GAP_TOPIC = "stream.gap"
@@ -47,7 +46,7 @@ def may_see(principal: Principal, topic: str) -> bool:
     for prefix, roles in TOPIC_ROLES.items():
         if topic.startswith(prefix):
             return bool(principal.roles & roles)
-    return bool(principal.roles & _COMMAND)
+    return bool(principal.roles & WATCH)
 
 
 def _authenticate(state: AppState, websocket: WebSocket, token: str | None) -> Principal | None:

@@ -25,7 +25,7 @@ from lakeguard.auth.engine import (
     check_chain,
 )
 from lakeguard.auth.models import AuditRow
-from lakeguard.auth.policy import Principal
+from lakeguard.auth.roles import Principal
 
 # One fixed 64-bit key for pg_advisory_xact_lock, derived from a name so it is unlikely to
 # collide with another application's advisory locks on a shared database.

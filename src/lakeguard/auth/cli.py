@@ -16,7 +16,8 @@ from rich.panel import Panel
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from lakeguard.auth.policy import KNOWN_SCOPES, USER_ROLES, Role
+from lakeguard.auth.policy import KNOWN_SCOPES
+from lakeguard.auth.roles import USER_ROLES, Role
 from lakeguard.config import Settings
 
 user_app = typer.Typer(help="Users and their tokens.")

@@ -9,7 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lakeguard.auth import audit
-from lakeguard.auth.policy import SAFE_METHODS, Principal
+from lakeguard.auth.policy import SAFE_METHODS
+from lakeguard.auth.roles import Principal
 from lakeguard.store.session import transaction
 
 log = logging.getLogger(__name__)

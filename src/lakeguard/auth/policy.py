@@ -2,15 +2,18 @@
 
 CONTRACT (other domains code against this; the implementation lives in this package):
 
-- ``Role``: the roles a user can hold.
+- ``Role``: the roles a user can hold, and the named role groups (``COMMAND``, ``WATCH``,
+  ``FIELD``, ``STAFF``…): ``auth/roles.py``.
 - ``Principal``: who is calling: a user (browser session or bearer token) or a device (a
-  bearer token bound to a unit or a sensor).
+  bearer token bound to a unit or a sensor); ``auth/roles.py`` too.
 - ``require(*roles, scope=None)``: a FastAPI dependency factory. The returned dependency
   authenticates the request (session cookie with CSRF check on unsafe methods, or
   ``Authorization: Bearer <token>``, or for device protocols that cannot set headers a
   ``token`` query/form parameter), answers 401 when nobody is authenticated and 403 (audited)
   when the principal holds none of ``roles`` (or, for tokens, lacks ``scope``), and returns the
   ``Principal``. Use it as ``principal: Annotated[Principal, Depends(require(Role.DISPATCHER))]``.
+- ``Staff``, ``Watcher``, ``Dispatcher``, ``Commander``, ``Overseer``, ``FieldUser``: the
+  policies of the named role groups, ready to annotate a parameter (``who: Watcher``).
 - ``public()``: the explicit policy of routes anyone may call (health, login, docs).
 
 Details of the implementation:
@@ -30,10 +33,9 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import fastapi.routing
 from fastapi import Depends, FastAPI, Request
@@ -43,28 +45,22 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from lakeguard.api.problems import ProblemError
+from lakeguard.auth.roles import (
+    COMMAND,
+    FIELD,
+    LEADERSHIP,
+    OVERSIGHT,
+    STAFF,
+    WATCH,
+    Principal,
+    Role,
+)
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, sessionmaker
 
-    from lakeguard.api.state import AppState
+    from lakeguard.config import Settings
 
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    COMMANDER = "commander"
-    DISPATCHER = "dispatcher"
-    FIELD_OFFICER = "field_officer"
-    GUARD = "guard"
-    RESIDENT = "resident"
-    AUDITOR = "auditor"
-    DEVICE = "device"  # a tracker or sensor, through a bearer token bound to it
-
-
-# Roles a user account may hold; ``device`` belongs to device tokens alone.
-USER_ROLES: tuple[Role, ...] = tuple(r for r in Role if r != Role.DEVICE)
-# Everyone who works the venue (and those who audit them): every user role but residents.
-STAFF_ROLES: tuple[Role, ...] = tuple(r for r in USER_ROLES if r != Role.RESIDENT)
 
 DEFAULT_SCOPE = "api"
 # Token scopes. A domain that needs a narrower one adds it here, so typos fail at import.
@@ -74,23 +70,11 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller."""
+class AuthState(Protocol):
+    """What a policy needs of the application's state (``app.state.lakeguard``)."""
 
-    subject: str  # username, or "device:<unit or sensor id>"
-    roles: frozenset[Role]
-    user_id: int | None = None
-    unit_id: str | None = None  # set for a device token bound to a unit (and for users who are one)
-    sensor_id: str | None = None  # set for a device token bound to a sensor
-    scopes: frozenset[str] = field(default_factory=frozenset)  # empty: a browser session
-    token_id: int | None = None  # the bearer token used, if any
-    session_key: str | None = field(default=None, repr=False)  # hash of the browser session id
-    csrf_token: str | None = field(default=None, repr=False)  # the browser session's CSRF token
-
-    @property
-    def via_session(self) -> bool:
-        return self.session_key is not None
+    settings: Settings
+    sessions: sessionmaker[Session]
 
 
 class Policy:
@@ -135,7 +119,7 @@ class _Require(Policy):
         from lakeguard.auth import audit
         from lakeguard.store.session import transaction
 
-        state: AppState = request.app.state.lakeguard
+        state: AuthState = request.app.state.lakeguard
         now = datetime.now(UTC)
         refusal = None
         with transaction(state.sessions) as session:
@@ -189,6 +173,15 @@ def require(
     return _Require(frozenset(roles), wanted, allow_query_token)
 
 
+# The policies of the named role groups, one name each wherever a route declares it.
+Staff = Annotated[Principal, Depends(require(*STAFF))]
+Watcher = Annotated[Principal, Depends(require(*WATCH))]
+Dispatcher = Annotated[Principal, Depends(require(*COMMAND))]
+Commander = Annotated[Principal, Depends(require(*LEADERSHIP))]
+Overseer = Annotated[Principal, Depends(require(*OVERSIGHT))]
+FieldUser = Annotated[Principal, Depends(require(*FIELD))]
+
+
 async def _query_or_form_token(request: Request) -> str | None:
     if "token" in request.query_params:
         return request.query_params["token"]
@@ -199,7 +192,7 @@ async def _query_or_form_token(request: Request) -> str | None:
 
 
 def _authenticate(
-    session: Session, state: AppState, request: Request, token: str | None, now: datetime
+    session: Session, state: AuthState, request: Request, token: str | None, now: datetime
 ) -> Principal | None:
     from lakeguard.auth import sessions, tokens
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lakeguard.auth import audit
 from lakeguard.auth.models import UserRoleRow, UserRow, WebSessionRow
-from lakeguard.auth.policy import USER_ROLES, Principal, Role
+from lakeguard.auth.roles import USER_ROLES, Principal, Role
 
 MIN_PASSWORD_LENGTH = 12
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from lakeguard.auth import audit
 from lakeguard.auth import service as users
 from lakeguard.auth.models import UserRow, WebSessionRow
-from lakeguard.auth.policy import Principal
+from lakeguard.auth.roles import Principal
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from lakeguard.auth import audit
 from lakeguard.auth import service as users
 from lakeguard.auth.models import ApiTokenRow, UserRow
-from lakeguard.auth.policy import KNOWN_SCOPES, Principal, Role
+from lakeguard.auth.policy import KNOWN_SCOPES
+from lakeguard.auth.roles import Principal, Role
 
 # Recognisable by secret scanners and people alike.
 TOKEN_PREFIX = "lg_"

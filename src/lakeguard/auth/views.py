@@ -23,7 +23,8 @@ from lakeguard.auth.models import (
     UserCreate,
     UserRead,
 )
-from lakeguard.auth.policy import USER_ROLES, Principal, Role, public, require
+from lakeguard.auth.policy import public, require
+from lakeguard.auth.roles import USER_ROLES, Principal, Role
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 users_router = APIRouter(prefix="/api/v1/users", tags=["auth"])

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
-from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.auth.policy import Commander, Dispatcher, require
+from lakeguard.auth.roles import COMMAND, WATCH, Principal, Role
 from lakeguard.community import cases
 from lakeguard.community import service as communities
 from lakeguard.community.engine import (
@@ -29,14 +30,11 @@ from lakeguard.forces.models import UnitRow
 
 router = APIRouter(prefix="/api/v1/community", tags=["community"])
 
-COMMAND = (Role.ADMIN, Role.COMMANDER, Role.DISPATCHER)
-Dispatcher = Annotated[Principal, Depends(require(*COMMAND))]
-Commander = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER))]
 Officer = Annotated[Principal, Depends(require(*COMMAND, Role.FIELD_OFFICER))]
-Watcher = Annotated[Principal, Depends(require(*COMMAND, Role.AUDITOR, Role.FIELD_OFFICER))]
-Reader = Annotated[
-    Principal, Depends(require(*COMMAND, Role.AUDITOR, Role.FIELD_OFFICER, Role.RESIDENT))
-]
+# Cases are followed by the command room, their auditors and the officers who take them up;
+# a resident also reads the cases they filed.
+CaseWatcher = Annotated[Principal, Depends(require(*WATCH, Role.FIELD_OFFICER))]
+CaseReader = Annotated[Principal, Depends(require(*WATCH, Role.FIELD_OFFICER, Role.RESIDENT))]
 Filer = Annotated[Principal, Depends(require(*COMMAND, Role.FIELD_OFFICER, Role.RESIDENT))]
 Feedback = Annotated[Principal, Depends(require(*COMMAND, Role.RESIDENT))]
 
@@ -194,7 +192,7 @@ def create_community(
 
 @router.get("/communities", summary="Communities, optionally of one station")
 def list_communities(
-    who: Watcher, session: DbSession, station: str | None = None
+    who: CaseWatcher, session: DbSession, station: str | None = None
 ) -> list[dict[str, Any]]:
     return [community_json(r) for r in communities.list_communities(session, station=station)]
 
@@ -221,7 +219,7 @@ def create_group(
 
 @router.get("/groups", summary="Liaison groups, optionally of a community or station")
 def list_groups(
-    who: Watcher,
+    who: CaseWatcher,
     session: DbSession,
     community_id: int | None = None,
     station: str | None = None,
@@ -232,7 +230,7 @@ def list_groups(
 
 @router.get("/coverage", summary="Group members over reachable population, against a target")
 def coverage(
-    who: Watcher,
+    who: CaseWatcher,
     session: DbSession,
     state: State,
     target: Annotated[float | None, Query(gt=0, le=1)] = None,
@@ -287,7 +285,7 @@ def open_case(body: CaseCreate, who: Filer, session: DbSession, now: Now) -> dic
 
 @router.get("/cases", summary="Cases the caller may see: all, the station's, or one's own")
 def list_cases(
-    who: Reader,
+    who: CaseReader,
     session: DbSession,
     status: Annotated[str | None, Query(description="a status, or 'open'")] = None,
 ) -> list[dict[str, Any]]:
@@ -299,7 +297,7 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", summary="One case with its timeline")
-def read_case(case_id: int, who: Reader, session: DbSession) -> dict[str, Any]:
+def read_case(case_id: int, who: CaseReader, session: DbSession) -> dict[str, Any]:
     try:
         row = cases.get_case(session, case_id=case_id, scope=case_scope(session, who))
     except _EXPECTED as exc:

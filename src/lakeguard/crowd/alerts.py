@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lakeguard.crowd.estimator import Estimate
+    from lakeguard.venue.plans import CrowdAlertRules
 
 
 class Level(IntEnum):
@@ -41,7 +42,7 @@ class Level(IntEnum):
 
 @dataclass(frozen=True)
 class AlertRules:
-    """Thresholds and damping; every field can be set in the scenario's ``[crowd]`` table."""
+    """Thresholds and damping; every field can be set in the scenario's ``[crowd_alerts]`` table."""
 
     yellow_ratio: float = 0.80
     orange_ratio: float = 0.90
@@ -66,6 +67,11 @@ class AlertRules:
             raise ValueError("raise_confidence must be in [0, 1)")
         if self.raise_hold_s < 0 or self.clear_hold_s < 0:
             raise ValueError("hold times cannot be negative")
+
+    @classmethod
+    def from_table(cls, table: CrowdAlertRules) -> AlertRules:
+        """The rules a scenario's ``[crowd_alerts]`` table sets."""
+        return cls(**table.model_dump())
 
     def level(
         self,

@@ -1,20 +1,20 @@
-"""The crowd monitor and the ingest path as one process-wide object, used by HTTP and MQTT."""
+"""The crowd monitor as the ingest path's observation sink: one process-wide object."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lakeguard.crowd.plan_runs import DispatchingPlanRunner
+from lakeguard.clock import Clock, WallClock
 from lakeguard.crowd.monitor import CrowdMonitor
+from lakeguard.crowd.plan_runs import DispatchingPlanRunner
 from lakeguard.incidents.service import VenueContext
-from lakeguard.ingest.schema import BatchResult
-from lakeguard.ingest.service import Ingestor, check_batch_size
+from lakeguard.ingest.schema import Observation
 from lakeguard.store.session import transaction
 
 log = logging.getLogger(__name__)
@@ -27,10 +27,16 @@ class CrowdRuntime:
 
     One cycle runs at a time (a lock), inside one transaction. If the transaction fails, the
     monitor's memory is rebuilt from the database, so it never holds what was not stored.
+    Provides ingest's ``ObservationSink``.
     """
 
     def __init__(
-        self, context: VenueContext, sessions: sessionmaker[Session], *, max_age_s: float
+        self,
+        context: VenueContext,
+        sessions: sessionmaker[Session],
+        *,
+        max_age_s: float,
+        clock: Clock | None = None,
     ) -> None:
         self.context = context
         self.sessions = sessions
@@ -39,7 +45,7 @@ class CrowdRuntime:
         # Called after each commit so the outbox relay publishes at once (set by the API).
         self.wake: Callable[[], None] | None = None
         self.monitor = self._fresh_monitor()
-        self.ingestor = Ingestor(context.scenario, self.monitor)
+        self.clock: Clock = clock or WallClock()
         # The newest data time and when (venue clock) it was taken in: the clock tick runs on
         # from there, so a replayed or delayed stream is not overtaken by the wall clock.
         self._heard: tuple[float, datetime] | None = None
@@ -51,38 +57,26 @@ class CrowdRuntime:
             monitor.restore(session)
         return monitor
 
-    def ingest(
-        self,
-        items: Sequence[Any],
-        *,
-        sender: str,
-        source: str,
-        now: datetime,
-        only_sensor: str | None = None,
-    ) -> BatchResult:
-        check_batch_size(items)  # before the lock and the state: nothing to undo
+    @contextmanager
+    def cycle(self) -> Iterator[Session]:
+        """One ingest cycle; after it commits, the relay is woken and due plans start."""
         with self.lock:
             try:
                 with transaction(self.sessions) as session:
-                    result = self.ingestor.ingest(
-                        session,
-                        items,
-                        sender=sender,
-                        source=source,
-                        now=now,
-                        only_sensor=only_sensor,
-                    )
+                    yield session
             except Exception:
                 log.exception("ingest cycle failed; rebuilding the crowd state from the database")
                 self.monitor = self._fresh_monitor()
-                self.ingestor = Ingestor(self.context.scenario, self.monitor)
                 raise
             if self.monitor.engine.at is not None:
-                self._heard = (self.monitor.engine.at, now)
+                self._heard = (self.monitor.engine.at, self.clock.now())
             self._wake()
             if self.monitor.plans_due:
                 self._start_plans()
-        return result
+
+    def take(self, session: Session, observations: Sequence[Observation]) -> None:
+        """Fold a cycle's new observations into the monitor: estimates, alerts, plans due."""
+        self.monitor.process(session, observations)
 
     def tick(self, now: datetime) -> None:
         """Re-judge the areas that got no new data, at the data clock's time now."""
@@ -97,7 +91,6 @@ class CrowdRuntime:
             except Exception:
                 log.exception("crowd clock tick failed; rebuilding the crowd state")
                 self.monitor = self._fresh_monitor()
-                self.ingestor = Ingestor(self.context.scenario, self.monitor)
                 return
             self._wake()
             if self.monitor.plans_due:

@@ -38,11 +38,11 @@ from lakeguard.crowd.events import (
 )
 from lakeguard.crowd.forecast import Forecast, forecast_series
 from lakeguard.crowd.models import AlertRow, AlertTimelineRow, EstimateRow
-from lakeguard.crowd.plans import CrowdAlertRules, EmergencyPlan
 from lakeguard.events import Event
 from lakeguard.ingest.schema import Observation
 from lakeguard.store.outbox import emit, emit_many
 from lakeguard.venue.loader import Scenario
+from lakeguard.venue.plans import CrowdAlertRules, EmergencyPlan
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,9 @@ class CrowdMonitor:
         self.scenario = scenario
         self.engine = VenueEstimator(scenario, params)
         book = scenario.plans
-        self.rules: AlertRules = (book.crowd_alerts if book else CrowdAlertRules()).rules()
+        self.rules: AlertRules = AlertRules.from_table(
+            book.crowd_alerts if book else CrowdAlertRules()
+        )
         self.sample_s = sample_s
         self.judge_s = judge_s
         self.predict_s = predict_s
@@ -356,7 +358,7 @@ class CrowdMonitor:
             ),
         )
         plan = self.scenario.plans.emergency_for(alert.area_id) if self.scenario.plans else None
-        if plan is not None and level >= plan.trigger_level > previous:
+        if plan is not None and level >= Level.parse(plan.trigger) > previous:
             self.plans_due.append((plan, alert.id, at))
 
     def start_due_plans(self, session: Session) -> None:

@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 
 from lakeguard.crowd.events import PlanStarted, PlanStepChanged
 from lakeguard.crowd.models import AlertRow, PlanRunRow, PlanStepRow
-from lakeguard.crowd.plans import EmergencyPlan, PlanStep, StepAction
 from lakeguard.incidents import service as incidents
 from lakeguard.incidents.engine import Recommendation, recommend
-from lakeguard.incidents.plans import Requirement
 from lakeguard.store.outbox import emit
+from lakeguard.venue.plans import EmergencyPlan, PlanStep, Requirement, StepAction
 
 if TYPE_CHECKING:
     from lakeguard.crowd.monitor import CrowdMonitor

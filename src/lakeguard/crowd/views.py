@@ -12,22 +12,18 @@ from sqlalchemy import select
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import AppState
-from lakeguard.auth.policy import STAFF_ROLES, Principal, Role, require
+from lakeguard.auth.policy import Dispatcher, Staff, require
+from lakeguard.auth.roles import RESPONSE, Principal
 from lakeguard.crowd import alert_actions
 from lakeguard.crowd.alerts import Level
+from lakeguard.crowd.cycle import CrowdRuntime
 from lakeguard.crowd.estimator import Estimate
 from lakeguard.crowd.models import AlertRow, EstimateRow, PlanStepRow
-from lakeguard.crowd.cycle import CrowdRuntime
 
 router = APIRouter(prefix="/api/v1", tags=["crowd"])
 
-Staff = Annotated[Principal, Depends(require(*STAFF_ROLES))]
-Command = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.DISPATCHER))]
 # Whoever owns a step may tick it: the command room, or officers and guards on the ground.
-StepOwner = Annotated[
-    Principal,
-    Depends(require(Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.FIELD_OFFICER, Role.GUARD)),
-]
+StepOwner = Annotated[Principal, Depends(require(*RESPONSE))]
 
 
 class AlertAction(BaseModel):
@@ -166,7 +162,9 @@ def read_alerts(
     who: Staff, venue: CurrentVenue, session: DbSession, include_closed: bool = False
 ) -> list[dict[str, Any]]:
     names = _names(venue)
-    rows = alert_actions.list_alerts(session, venue_id=venue.scenario.id, include_closed=include_closed)
+    rows = alert_actions.list_alerts(
+        session, venue_id=venue.scenario.id, include_closed=include_closed
+    )
     return [alert_json(r, names) for r in rows]
 
 
@@ -211,7 +209,7 @@ def _handle(exc: Exception) -> ProblemError:
 def acknowledge(
     alert_id: int,
     body: AlertAction,
-    who: Command,
+    who: Dispatcher,
     venue: CurrentVenue,
     session: DbSession,
     now: Now,
@@ -230,7 +228,7 @@ def acknowledge(
 def close(
     alert_id: int,
     body: AlertAction,
-    who: Command,
+    who: Dispatcher,
     venue: CurrentVenue,
     session: DbSession,
     now: Now,

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
-from lakeguard.auth.policy import STAFF_ROLES, Principal, Role, require
+from lakeguard.auth.policy import Commander, Staff, require
+from lakeguard.auth.roles import COMMAND, FIELD, RESPONSE, Principal, Role
 from lakeguard.forces import roster
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import (
@@ -49,21 +50,16 @@ from lakeguard.forces.osmand import (
 
 router = APIRouter(prefix="/api/v1", tags=["units"])
 
-Reader = Annotated[Principal, Depends(require(*STAFF_ROLES))]
-Manager = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER))]
 StatusSetter = Annotated[
     Principal,
-    Depends(require(Role.DISPATCHER, Role.COMMANDER, Role.FIELD_OFFICER, Role.GUARD)),
+    Depends(require(Role.DISPATCHER, Role.COMMANDER, *FIELD)),
 ]
-PositionSender = Annotated[
-    Principal,
-    Depends(require(Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.FIELD_OFFICER, Role.GUARD)),
-]
+PositionSender = Annotated[Principal, Depends(require(*RESPONSE))]
 Tracker = Annotated[
     Principal, Depends(require(Role.DEVICE, scope="positions", allow_query_token=True))
 ]
 # Roles that act for any unit; officers and guards act only for the unit they are.
-_ANY_UNIT = frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER})
+_ANY_UNIT = COMMAND
 
 
 def _own_unit_only(who: Principal, unit_id: str) -> None:
@@ -120,13 +116,13 @@ def _read(unit: UnitRow, venue: CurrentVenue, state: State) -> UnitRead:
 
 
 @router.get("/units/status-labels", summary="Unit states and their display labels")
-def read_status_labels(who: Reader) -> dict[str, Any]:
+def read_status_labels(who: Staff) -> dict[str, Any]:
     return status_labels().as_json()
 
 
 @router.get("/units", summary="Units of the active venue, with stale flags")
 def read_units(
-    who: Reader,
+    who: Staff,
     venue: CurrentVenue,
     state: State,
     session: DbSession,
@@ -146,7 +142,12 @@ def read_units(
 
 @router.post("/units", status_code=201, summary="Add a unit")
 def create_unit(
-    body: UnitCreate, who: Manager, venue: CurrentVenue, state: State, session: DbSession, now: Now
+    body: UnitCreate,
+    who: Commander,
+    venue: CurrentVenue,
+    state: State,
+    session: DbSession,
+    now: Now,
 ) -> UnitRead:
     try:
         with unit_of_work(session):
@@ -160,7 +161,7 @@ def create_unit(
 
 @router.get("/units/{unit_id}", summary="One unit")
 def read_unit(
-    unit_id: str, who: Reader, venue: CurrentVenue, state: State, session: DbSession
+    unit_id: str, who: Staff, venue: CurrentVenue, state: State, session: DbSession
 ) -> UnitRead:
     try:
         return _read(units.get_unit(session, unit_id=unit_id), venue, state)
@@ -174,7 +175,7 @@ def read_unit(
 def update_unit(
     unit_id: str,
     body: UnitUpdate,
-    who: Manager,
+    who: Commander,
     venue: CurrentVenue,
     state: State,
     session: DbSession,

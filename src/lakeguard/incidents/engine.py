@@ -15,9 +15,9 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from lakeguard.incidents.plans import Requirement, ResponsePlan
 from lakeguard.venue.geometry import FloatArray
 from lakeguard.venue.network import TravelNetwork
+from lakeguard.venue.plans import Requirement, ResponsePlan
 from lakeguard.venue.reach import Fleet
 from lakeguard.venue.schema import Mode
 

@@ -25,7 +25,6 @@ from lakeguard.incidents.events import (
 from lakeguard.incidents.gazetteer import Gazetteer
 from lakeguard.incidents.metrics import AssignmentTimes, IncidentTimes
 from lakeguard.incidents.models import AssignmentRow, IncidentRow, TimelineRow
-from lakeguard.incidents.plans import ResponsePlan
 from lakeguard.incidents.states import (
     ASSIGNMENT_MOVES,
     OPEN_STATUSES,
@@ -41,6 +40,7 @@ from lakeguard.incidents.states import (
 from lakeguard.store.outbox import emit
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.network import TravelNetwork
+from lakeguard.venue.plans import ResponsePlan
 from lakeguard.venue.reach import Fleet
 
 SOURCES = ("phone", "walk_in", "patrol", "sensor_alert", "resident_group", "app")

@@ -12,7 +12,8 @@ from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import AppState
 from lakeguard.auth.audit import audit_read
-from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.auth.policy import Dispatcher, Watcher, require
+from lakeguard.auth.roles import COMMAND, RESPONSE, Principal, Role
 from lakeguard.incidents import metrics
 from lakeguard.incidents import service as incidents
 from lakeguard.incidents.engine import Recommendation
@@ -22,12 +23,7 @@ from lakeguard.incidents.states import AssignmentStatus, IllegalTransition
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
-COMMAND = (Role.ADMIN, Role.COMMANDER, Role.DISPATCHER)
-Dispatcher = Annotated[Principal, Depends(require(*COMMAND))]
-Watcher = Annotated[Principal, Depends(require(*COMMAND, Role.AUDITOR))]
-Responder = Annotated[
-    Principal, Depends(require(*COMMAND, Role.FIELD_OFFICER, Role.GUARD, Role.DEVICE, scope="api"))
-]
+Responder = Annotated[Principal, Depends(require(*RESPONSE, Role.DEVICE, scope="api"))]
 
 
 class IncidentCreate(BaseModel):

@@ -32,12 +32,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from lakeguard.clock import Clock, WallClock
 from lakeguard.ingest.schema import MAX_BATCH, BatchResult, Reject
-from lakeguard.ingest.service import BatchTooLarge, record_unreadable
-from lakeguard.store.session import transaction
+from lakeguard.ingest.service import BatchTooLarge, Ingestor
 
 if TYPE_CHECKING:
     from lakeguard.api.state import AppState
-    from lakeguard.crowd.cycle import CrowdRuntime
 
 log = logging.getLogger(__name__)
 
@@ -166,17 +164,17 @@ class SensorSubscriber:
 
     def __init__(
         self,
-        runtime: CrowdRuntime,
+        ingestor: Ingestor,
         broker: Broker,
         *,
         on_ingested: Callable[[], None] = lambda: None,
         clock: Clock | None = None,
     ) -> None:
-        self.runtime = runtime
+        self.ingestor = ingestor
         self.clock: Clock = clock or WallClock()
         self.broker = broker
         self.on_ingested = on_ingested
-        self.venue_id = runtime.context.scenario.id
+        self.venue_id = ingestor.scenario.id
         self.subscribed = False
 
     async def run(self) -> None:
@@ -260,7 +258,7 @@ class SensorSubscriber:
         if not items:
             return BatchResult(accepted=0, duplicates=0, rejected=[])
         try:
-            result = self.runtime.ingest(
+            result = self.ingestor.ingest(
                 items, sender=sender, source="mqtt", now=now, only_sensor=sensor_id
             )
         except Exception:
@@ -291,16 +289,9 @@ class SensorSubscriber:
     def _dead_letter(
         self, sensor_id: str, sender: str, payload: bytes, reason: str, now: datetime
     ) -> None:
-        with transaction(self.runtime.sessions) as session:
-            record_unreadable(
-                session,
-                source="mqtt",
-                sender=sender,
-                sensor_id=sensor_id,
-                raw=payload,
-                reason=reason,
-                now=now,
-            )
+        self.ingestor.record_unreadable(
+            source="mqtt", sender=sender, sensor_id=sensor_id, raw=payload, reason=reason, now=now
+        )
 
 
 @contextlib.asynccontextmanager
@@ -310,12 +301,12 @@ async def running_subscriber(state: AppState) -> AsyncIterator[SensorSubscriber 
         yield None
         return
     broker = Broker.from_url(state.settings.mqtt_url)  # a bad URL stops the start-up
-    if state.crowd is None:
+    if state.ingest is None:
         log.warning("LAKEGUARD_MQTT_URL is set but no venue is loaded: not subscribing")
         yield None
         return
     subscriber = SensorSubscriber(
-        state.crowd, broker, on_ingested=state.outbox_written.set, clock=state.clock
+        state.ingest, broker, on_ingested=state.outbox_written.set, clock=state.clock
     )
     task = asyncio.create_task(subscriber.run(), name="mqtt-subscriber")
     try:

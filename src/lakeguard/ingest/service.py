@@ -2,9 +2,9 @@
 
 validate (shape, then against the venue and the sender) → store new observations once
 (``ON CONFLICT DO NOTHING`` on sensor and event id, so a re-sent observation is a duplicate,
-not an error) → fold them into the crowd monitor → evaluate alerts, all in the caller's
-transaction. Every refused item is kept as a dead letter with its index and reason; the good
-items of the same batch are kept.
+not an error) → hand them to the observation sink (the crowd runtime), all in one cycle of the
+sink's. Every refused item is kept as a dead letter with its index and reason; the good items
+of the same batch are kept. Nothing is acknowledged before the cycle's transaction commits.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lakeguard.crowd.monitor import CrowdMonitor
 from lakeguard.ingest.models import ObservationRow, RejectRow
 from lakeguard.ingest.schema import (
     ACCEPTS,
@@ -36,6 +35,7 @@ from lakeguard.ingest.schema import (
     SensorStatus,
     event_id_of,
 )
+from lakeguard.ingest.sink import ObservationSink
 from lakeguard.venue.loader import Scenario
 
 MAX_FUTURE_S = 60.0  # sensor clocks may run a little ahead
@@ -140,16 +140,15 @@ def _row(obs: Observation, area_id: str, received_s: float) -> dict[str, Any]:
 
 
 class Ingestor:
-    """Validates, stores and applies observations for one venue."""
+    """Validates and stores observations for one venue, then hands the new ones to its sink."""
 
-    def __init__(self, scenario: Scenario, monitor: CrowdMonitor) -> None:
+    def __init__(self, scenario: Scenario, sink: ObservationSink) -> None:
         self.scenario = scenario
-        self.monitor = monitor
+        self.sink = sink
         self._sensors = {s.id: s for s in scenario.sensors}
 
     def ingest(
         self,
-        session: Session,
         items: Sequence[Any],
         *,
         sender: str,
@@ -157,7 +156,10 @@ class Ingestor:
         now: datetime,
         only_sensor: str | None = None,
     ) -> BatchResult:
-        """Take a batch; ``only_sensor`` limits it to one sensor (a sensor's own token)."""
+        """Take a batch; ``only_sensor`` limits it to one sensor (a sensor's own token).
+
+        Items are checked before the cycle starts, so other cycles wait only for the writing.
+        """
         check_batch_size(items)
         rejects: list[Reject] = []
         parsed = self._parse(items, rejects)
@@ -176,18 +178,41 @@ class Ingestor:
                 continue
             seen.add(key)
             fresh.append((index, obs))
-        stored = self._store(session, [obs for _, obs in fresh], now)
-        accepted = [obs for _, obs in fresh if (obs.sensor_id, obs.event_id) in stored]
-        if accepted:
-            accepted.sort(key=lambda o: o.at)
-            self.monitor.process(session, accepted)
-        if rejects:
-            self._dead_letters(session, items, rejects, sender=sender, source=source, now=now)
+        with self.sink.cycle() as session:
+            stored = self._store(session, [obs for _, obs in fresh], now)
+            accepted = [obs for _, obs in fresh if (obs.sensor_id, obs.event_id) in stored]
+            if accepted:
+                accepted.sort(key=lambda o: o.at)
+                self.sink.take(session, accepted)
+            if rejects:
+                self._dead_letters(session, items, rejects, sender=sender, source=source, now=now)
         return BatchResult(
             accepted=len(accepted),
             duplicates=in_batch_duplicates + len(fresh) - len(accepted),
             rejected=sorted(rejects, key=lambda r: r.index),
         )
+
+    def record_unreadable(
+        self,
+        *,
+        source: str,
+        sender: str,
+        sensor_id: str | None,
+        raw: bytes,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        """Keep a message that could not even be read as observations, in a cycle of its own."""
+        with self.sink.cycle() as session:
+            record_unreadable(
+                session,
+                source=source,
+                sender=sender,
+                sensor_id=sensor_id,
+                raw=raw,
+                reason=reason,
+                now=now,
+            )
 
     def _parse(self, items: Sequence[Any], rejects: list[Reject]) -> list[tuple[int, Observation]]:
         try:
@@ -233,15 +258,15 @@ class Ingestor:
 
         One ``executemany`` with ``ON CONFLICT DO NOTHING``. When the row count says some were
         already there, the new ones are read back by id: ``INSERT ... RETURNING`` over ten
-        thousand rows costs SQLAlchemy far more than the database does. Cycles run one at a
-        time (the runtime's lock), so the ids above the previous maximum are this cycle's.
+        thousand rows costs SQLAlchemy far more than the database does. The sink runs one
+        cycle at a time, so the ids above the previous maximum are this cycle's.
         """
         if not observations:
             return set()
         keys = {(o.sensor_id, o.event_id) for o in observations}
-        area_of = self.monitor.engine.area_of
+        sensors = self._sensors
         received = now.timestamp()
-        rows = [_row(o, area_of(o.sensor_id) or "", received) for o in observations]
+        rows = [_row(o, sensors[o.sensor_id].area, received) for o in observations]
         table = ObservationRow.__table__
         connection = session.connection()
         before = connection.execute(select(func.max(table.c.id))).scalar() or 0

@@ -9,7 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from lakeguard.api.deps import DbSession, State
 from lakeguard.api.problems import ProblemError
-from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.auth.policy import Overseer, require
+from lakeguard.auth.roles import Principal, Role
 from lakeguard.ingest.schema import BatchResult
 from lakeguard.ingest.service import BatchTooLarge, list_rejects, reject_json
 
@@ -26,7 +27,6 @@ def _reporter(who: Device) -> Principal:
 
 
 Reporter = Annotated[Principal, Depends(_reporter)]
-Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.AUDITOR))]
 
 
 @router.post(
@@ -39,12 +39,12 @@ async def post_observations(
     state: State,
     body: Annotated[list[Any], Body(description="observations, each an object with a kind")],
 ) -> BatchResult:
-    if state.crowd is None:
+    if state.ingest is None:
         raise ProblemError(503, "No venue loaded", "load a scenario, then restart the server")
     only_sensor = None if Role.ADMIN in who.roles else who.sensor_id
     try:
         return await run_in_threadpool(
-            state.crowd.ingest,
+            state.ingest.ingest,
             body,
             sender=who.subject,
             source="http",
@@ -57,7 +57,7 @@ async def post_observations(
 
 @router.get("/observations/rejects", summary="Refused observations (dead letters), newest first")
 def read_rejects(
-    who: Reader,
+    who: Overseer,
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     sensor_id: str | None = None,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lakeguard.api.deps import DbSession, State, unit_of_work
 from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import AppState
-from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.auth.policy import Dispatcher, Overseer, Watcher
 from lakeguard.notify import broadcasts
 from lakeguard.notify.models import BroadcastRow, DeliveryRow, DeliveryStatus
 from lakeguard.notify.rules import RULES
@@ -19,11 +19,6 @@ from lakeguard.notify.service import list_deliveries
 from lakeguard.notify.targets import TargetConfig, targets_by_name
 
 router = APIRouter(prefix="/api/v1", tags=["notify"])
-
-COMMAND = (Role.ADMIN, Role.COMMANDER, Role.DISPATCHER)
-Sender = Annotated[Principal, Depends(require(*COMMAND))]
-Watcher = Annotated[Principal, Depends(require(*COMMAND, Role.AUDITOR))]
-Keeper = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.AUDITOR))]
 
 
 class BroadcastCreate(BaseModel):
@@ -84,7 +79,7 @@ def broadcast_json(row: BroadcastRow, groups: list[dict[str, Any]] | None = None
 
 
 @router.get("/notify/targets", summary="Configured targets, secrets as their last four")
-def get_targets(who: Keeper, state: State) -> dict[str, Any]:
+def get_targets(who: Overseer, state: State) -> dict[str, Any]:
     return {
         "targets": [t.listing() for t in _targets(state).values()],
         "rules": [{"name": r.name, "topic": r.topic, "description": r.description} for r in RULES],
@@ -105,7 +100,7 @@ def get_deliveries(
 
 @router.post("/broadcasts", status_code=201, summary="Broadcast a notice to liaison groups")
 def post_broadcast(
-    body: BroadcastCreate, who: Sender, state: State, session: DbSession
+    body: BroadcastCreate, who: Dispatcher, state: State, session: DbSession
 ) -> dict[str, Any]:
     try:
         with unit_of_work(session):

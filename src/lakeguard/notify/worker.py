@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,7 +33,8 @@ from lakeguard.notify.targets import TargetConfig, targets_by_name
 from lakeguard.store.session import transaction
 
 if TYPE_CHECKING:
-    from lakeguard.api.state import AppState
+    from lakeguard.config import Settings
+    from lakeguard.venue.loader import Scenario
 
 log = logging.getLogger(__name__)
 ROUND_S = 1.0
@@ -92,7 +93,25 @@ class Notifier:
             logging.getLogger(name).removeFilter(self._filter)
 
 
-def notifier_for(state: AppState) -> Notifier | None:
+class _LoadedVenue(Protocol):
+    @property
+    def scenario(self) -> Scenario: ...
+
+
+class NotifyState(Protocol):
+    """What the worker reads of the API process's state: settings, sessions, the venue."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    @property
+    def venue(self) -> _LoadedVenue | None: ...
+
+
+def notifier_for(state: NotifyState) -> Notifier | None:
     """The API process's notifier, or None when no target is configured."""
     settings = state.settings
     targets = targets_by_name(settings.notify_targets, settings.notify_targets_file)
@@ -125,7 +144,7 @@ async def _notify_forever(notifier: Notifier) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_notifier(state: AppState) -> AsyncIterator[Notifier | None]:
+async def running_notifier(state: NotifyState) -> AsyncIterator[Notifier | None]:
     """Run the notify worker while the block runs, when targets are configured."""
     notifier = notifier_for(state)
     if notifier is None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
-from lakeguard.auth.policy import Principal, Role, require
+from lakeguard.auth.policy import Commander, Dispatcher, Staff, Watcher
 from lakeguard.forces.engine import SHIFT_PATTERN
 from lakeguard.security import service as security
 from lakeguard.security.engine import (
@@ -23,13 +23,6 @@ from lakeguard.security.engine import (
 from lakeguard.security.models import JointStationRow, JointTaskRow, TrainingSessionRow
 
 router = APIRouter(prefix="/api/v1/security", tags=["security"])
-
-COMMAND = (Role.ADMIN, Role.COMMANDER, Role.DISPATCHER)
-STAFF = (*COMMAND, Role.FIELD_OFFICER, Role.GUARD, Role.AUDITOR)
-Commander = Annotated[Principal, Depends(require(Role.ADMIN, Role.COMMANDER))]
-Dispatcher = Annotated[Principal, Depends(require(*COMMAND))]
-Staff = Annotated[Principal, Depends(require(*STAFF))]
-Watcher = Annotated[Principal, Depends(require(*COMMAND, Role.AUDITOR))]
 
 
 class _Body(BaseModel):

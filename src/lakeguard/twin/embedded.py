@@ -19,7 +19,7 @@ import numpy as np
 from lakeguard.api.app import create_app
 from lakeguard.auth import service as users
 from lakeguard.auth import tokens
-from lakeguard.auth.policy import Role
+from lakeguard.auth.roles import Role
 from lakeguard.clock import ManualClock
 from lakeguard.config import Settings
 from lakeguard.forces.deployment import MODEL_COMPANIES, UnitSpec, westlake_deployment

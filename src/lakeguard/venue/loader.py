@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from lakeguard.incidents.plans import PlanBook
 from lakeguard.venue.checks import cross_check, network_check
 from lakeguard.venue.geometry import geojson_geometry_problems
+from lakeguard.venue.plans import PlanBook
 from lakeguard.venue.problems import Problem, ScenarioError
 from lakeguard.venue.schema import (
     LAYERS,

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 
 from lakeguard.api.deps import CurrentVenue
 from lakeguard.api.problems import ProblemError
-from lakeguard.auth.policy import STAFF_ROLES, public, require
+from lakeguard.auth.policy import public, require
+from lakeguard.auth.roles import STAFF
 from lakeguard.venue.coverage import hotspot_coverage
 from lakeguard.venue.schema import LAYERS, Mode
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/v1/venue", tags=["venue"])
 # Every signed-in role but residents (and devices): the layout of posts and sensors is
 # operational detail, not for the public. The summary is counts only and is public, so
 # that a fresh install (and a load balancer) can see the venue is loaded.
-Staff = [Depends(require(*STAFF_ROLES))]
+STAFF_ONLY = [Depends(require(*STAFF))]
 
 Layer = Literal["areas", "stations", "posts", "sensors", "network"]
 
@@ -27,7 +28,7 @@ def read_venue(venue: CurrentVenue) -> dict[str, Any]:
     return venue.summary
 
 
-@router.get("/layers/{layer}", summary="One scenario layer as GeoJSON", dependencies=Staff)
+@router.get("/layers/{layer}", summary="One scenario layer as GeoJSON", dependencies=STAFF_ONLY)
 def read_layer(venue: CurrentVenue, layer: Layer) -> dict[str, Any]:
     name = f"{layer}.geojson"
     assert name in LAYERS
@@ -35,7 +36,7 @@ def read_layer(venue: CurrentVenue, layer: Layer) -> dict[str, Any]:
 
 
 @router.get(
-    "/coverage", summary="Share of each hotspot the posts reach in time", dependencies=Staff
+    "/coverage", summary="Share of each hotspot the posts reach in time", dependencies=STAFF_ONLY
 )
 def read_coverage(
     venue: CurrentVenue,
@@ -57,7 +58,7 @@ def _lonlat(text: str, name: str) -> tuple[float, float]:
     return lon, lat
 
 
-@router.get("/travel-time", summary="Seconds from one location to another", dependencies=Staff)
+@router.get("/travel-time", summary="Seconds from one location to another", dependencies=STAFF_ONLY)
 def read_travel_time(
     venue: CurrentVenue,
     origin: Annotated[str, Query(alias="from", description="lon,lat")],

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lakeguard.api.state import ActiveVenue
 from lakeguard.auth.audit import audit_read
-from lakeguard.auth.policy import Principal
+from lakeguard.auth.roles import Principal
 from lakeguard.incidents import service as incidents
 from lakeguard.incidents.models import AssignmentRow, IncidentRow
 

@@ -8,7 +8,7 @@ log-in). Front-end libraries are served from ``node_modules`` next to this file,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
 from lakeguard.api.problems import ProblemError
-from lakeguard.auth.policy import Principal, Role, public, require
+from lakeguard.auth.policy import FieldUser, Watcher, public
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import post_locations
 from lakeguard.forces.views import unit_read
@@ -29,10 +29,6 @@ VENDOR = HERE / "node_modules"
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(public())])
 router = APIRouter(prefix="/api/v1", tags=["dashboard"])
 
-Watcher = Annotated[
-    Principal, Depends(require(Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.AUDITOR))
-]
-FieldUser = Annotated[Principal, Depends(require(Role.FIELD_OFFICER, Role.GUARD))]
 
 _MISSING_VENDOR = """<!doctype html><meta charset="utf-8"><title>LakeGuard</title>
 <p>The dashboard's front-end libraries are not installed. Run <code>make demo</code> (or
