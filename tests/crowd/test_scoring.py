@@ -109,6 +109,7 @@ def test_score_area_sums_errors_intervals_and_alert_minutes() -> None:
     assert score.busy_abs_error == pytest.approx(35)
     # Inside mean ± 1.28 std: minutes 0, 1 (85 in 80 ± 12.8) and 4; not 90 in 100 ± 6.4.
     assert score.covered80 == 3
+    assert score.busy_covered80 == 2
     # std below one person counts as one.
     assert score.nis == pytest.approx(0 + 25 / 100 + 100 / 25 + 400 / 25 + 0)
     assert score.truth_alert_minutes == 3
@@ -145,6 +146,10 @@ def test_figures_pool_days_and_judge_alerts_on_hotspots_only() -> None:
     assert figs["false_alert_minutes"] == 0  # the lawn is no hotspot
     assert figs["mae_share_max"] == pytest.approx(0.0)
     assert figs["mae_share_max_area"] == "bridge"
+    assert figs["interval_coverage_80"] == pytest.approx(
+        6 / 9, abs=1e-4
+    )  # the lawn covered nothing
+    assert figs["interval_coverage_80_busy"] == pytest.approx(1.0)  # the lawn is never busy
 
 
 def test_pool_adds_days_of_an_area_and_refuses_to_mix_areas() -> None:

@@ -66,6 +66,7 @@ class AreaScore:
     busy_abs_error: float = 0.0  # over minutes at or above BUSY_SHARE of capacity
     busy_truth: float = 0.0
     covered80: int = 0  # minutes whose truth lies inside the 80 % interval
+    busy_covered80: int = 0  # the same, of the busy minutes
     nis: float = 0.0  # Σ (truth − estimate)² / std²
     truth_alert_minutes: int = 0
     false_alert_minutes: int = 0
@@ -132,6 +133,7 @@ def score_area(rules: AlertRules, day: AreaDay) -> AreaScore:
     error = np.abs(day.mean - day.truth)
     busy = ratio >= BUSY_SHARE
     var = np.maximum(day.std, MIN_STD) ** 2
+    covered = (day.low80 <= day.truth) & (day.truth <= day.high80)
     false = false_alerts(rules, day.level, truth_level, ratio, density)
     missed = missed_alerts(rules, day.level, truth_level, ratio, density)
     return AreaScore(
@@ -144,7 +146,8 @@ def score_area(rules: AlertRules, day: AreaDay) -> AreaScore:
         busy_minutes=int(busy.sum()),
         busy_abs_error=float(error[busy].sum()),
         busy_truth=float(day.truth[busy].sum()),
-        covered80=int(((day.low80 <= day.truth) & (day.truth <= day.high80)).sum()),
+        covered80=int(covered.sum()),
+        busy_covered80=int(covered[busy].sum()),
         nis=float(((day.truth - day.mean) ** 2 / var).sum()),
         truth_alert_minutes=int((truth_level >= Level.YELLOW).sum()),
         false_alert_minutes=int(false.sum()),
@@ -176,6 +179,7 @@ def figures(scores: Iterable[AreaScore]) -> dict[str, float | int | str | None]:
     hotspots = [s for s in areas if s.hotspot]
     minutes = sum(s.minutes for s in areas)
     busy_truth = sum(s.busy_truth for s in areas)
+    busy_minutes = sum(s.busy_minutes for s in areas)
     worst = max(hotspots, key=lambda s: s.mae_share, default=None)
     truth_alert = sum(s.truth_alert_minutes for s in hotspots)
     false = sum(s.false_alert_minutes for s in hotspots)
@@ -195,6 +199,9 @@ def figures(scores: Iterable[AreaScore]) -> dict[str, float | int | str | None]:
         "false_red_minutes": sum(s.false_red_minutes for s in hotspots),
         "interval_coverage_80": round(sum(s.covered80 for s in areas) / minutes, 4)
         if minutes
+        else None,
+        "interval_coverage_80_busy": round(sum(s.busy_covered80 for s in areas) / busy_minutes, 4)
+        if busy_minutes
         else None,
         "nis_mean": round(sum(s.nis for s in areas) / minutes, 3) if minutes else None,
     }

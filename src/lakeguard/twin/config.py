@@ -175,6 +175,23 @@ class SensorLoss(Strict):
     outage_to: Clock = Field("21:00", description="and before this one")
 
 
+class Clustering(Strict):
+    """Crowds gather on paths and at views rather than spreading over an area evenly.
+
+    The share of an area's people inside a view is then not the share of the area the view
+    covers: it is shifted, in log-odds, by a bias fixed for the day per view and by a slow
+    wander. Off unless asked for (``[sensors.clustering]`` or ``bench.estimate --clustered``).
+    """
+
+    bias_sd: float = Field(
+        0.4, ge=0, le=3, description="spread of each view's fixed bias, log-odds of the share"
+    )
+    drift_sd: float = Field(0.25, ge=0, le=3, description="spread of the slow wander, log-odds")
+    drift_tau_s: float = Field(
+        1800.0, gt=0, le=86_400, description="time constant of the wander, seconds"
+    )
+
+
 class SensorConfig(Strict):
     """The ``[sensors]`` table."""
 
@@ -185,6 +202,7 @@ class SensorConfig(Strict):
     drone_flights: DroneFlights
     failures: Failures
     loss: SensorLoss | None = None
+    clustering: Clustering | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> SensorConfig:

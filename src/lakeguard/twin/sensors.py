@@ -7,7 +7,9 @@ Each frame (one step of the twin clock) every sensor sends what a real one would
   double-counts a few, with binomial and Poisson noise on top;
 - cameras: ``count`` of the people in their field of view with its ``coverage`` (the share of
   the area in view); people are spread evenly over the area, so the number in view is a
-  binomial draw, and a camera misses more of them the denser the crowd (occlusion);
+  binomial draw, and a camera misses more of them the denser the crowd (occlusion); with
+  ``clustering`` set, people gather unevenly instead: the chance of being in view is the
+  coverage shifted by a bias fixed per view for the day and a slow wander (in log-odds);
 - drone stations: a ``count`` from the air over a disc around the station, every few minutes
   and in daylight only;
 - failures: a single report now and then goes missing, and now and then a sensor goes offline
@@ -17,7 +19,8 @@ Each frame (one step of the twin clock) every sensor sends what a real one would
 A harsher day can be asked for in the config (``loss``): a further share of reports is lost,
 and every counting line goes offline once, for an hour by default, at a random time of the
 day's busy hours. It draws from a random stream of its own, so the values reported are those
-of the ordinary day of the same seed; only which of them arrive changes.
+of the ordinary day of the same seed; only which of them arrive changes. Clustering draws its biases
+and wanders from another stream of its own.
 
 Event ids are deterministic and unique per sensor (day, time, kind), so a replayed day is
 recognised as duplicates by the ingest path.
@@ -33,8 +36,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
+from scipy.special import expit, logit
 
-from lakeguard.twin.config import SensorConfig, ViewNoise, clock_s, load_crowd_twin, twin_file
+from lakeguard.twin.config import (
+    Clustering,
+    SensorConfig,
+    ViewNoise,
+    clock_s,
+    load_crowd_twin,
+    twin_file,
+)
 from lakeguard.twin.frame import CrowdFrame
 from lakeguard.venue.geometry import LocalProjection
 from lakeguard.venue.loader import Scenario
@@ -51,6 +62,27 @@ class _Views:
     index: npt.NDArray[np.int64]  # positions in the scenario's sensor list
     area: npt.NDArray[np.int64]
     coverage: FloatArray
+
+
+class _Uneven:
+    """The share of an area's people in each view of a kind, when the crowd gathers unevenly."""
+
+    def __init__(self, config: Clustering, coverage: FloatArray, rng: np.random.Generator) -> None:
+        self.config, self.rng = config, rng
+        self.logit = logit(coverage)
+        self.bias = rng.normal(0.0, config.bias_sd, len(coverage))  # where the view points
+        self.drift = rng.normal(0.0, config.drift_sd, len(coverage))  # where the crowd is now
+        self.t: float | None = None
+
+    def share(self, t: float) -> FloatArray:
+        """Each view's share at time t; the wander moves on by the time since the last call."""
+        if self.t is not None and t > self.t:
+            keep = math.exp(-(t - self.t) / self.config.drift_tau_s)
+            fresh = math.sqrt(1.0 - keep * keep) * self.config.drift_sd
+            self.drift = keep * self.drift + fresh * self.rng.standard_normal(len(self.drift))
+        self.t = t
+        shares: FloatArray = expit(self.logit + self.bias + self.drift)
+        return shares
 
 
 class SensorModel:
@@ -93,6 +125,12 @@ class SensorModel:
         self.outage_at = self._outage_starts()
         flights = self.config.drone_flights
         self._first_flight, self._last_flight = clock_s(flights.first), clock_s(flights.last)
+        self._uneven: dict[SensorKind, _Uneven] = {}
+        if self.config.clustering is not None:
+            rng = np.random.default_rng([seed, 2])
+            for kind, views in ((SensorKind.CAMERA, self.cameras),
+                                (SensorKind.DRONE_STATION, self.drones)):  # fmt: skip
+                self._uneven[kind] = _Uneven(self.config.clustering, views.coverage, rng)
 
     def _views(self, scenario: Scenario, kind: SensorKind) -> _Views:
         centre = shapely.MultiPoint([a.shape.centroid for a in scenario.areas]).centroid
@@ -134,9 +172,9 @@ class SensorModel:
         at = (self.day_start + timedelta(seconds=t)).isoformat()
         reporting, statuses = self._availability(t, dt, at)
         values = self._line_values(frame, dt)
-        values.update(self._view_values(frame, self.cameras, self.config.camera))
+        values.update(self._view_values(frame, SensorKind.CAMERA, self.config.camera))
         if self._drones_fly(t, dt):
-            values.update(self._view_values(frame, self.drones, self.config.drone))
+            values.update(self._view_values(frame, SensorKind.DRONE_STATION, self.config.drone))
         stamp = f"{self._tag}-{round(t * 1000):09d}"
         out: list[dict[str, Any]] = []
         for i, sensor_id in enumerate(self.sensor_ids):
@@ -213,10 +251,13 @@ class SensorModel:
         }
 
     def _view_values(
-        self, frame: CrowdFrame, views: _Views, noise: ViewNoise
+        self, frame: CrowdFrame, kind: SensorKind, noise: ViewNoise
     ) -> dict[int, dict[str, Any]]:
+        views = self.cameras if kind == SensorKind.CAMERA else self.drones
         occupancy = frame.occupancy[views.area]
-        in_view = self.rng.binomial(occupancy, views.coverage)
+        uneven = self._uneven.get(kind)
+        share = views.coverage if uneven is None else uneven.share(frame.t_s)
+        in_view = self.rng.binomial(occupancy, share)
         density = occupancy / self.usable_m2[views.area]
         miss = np.minimum(noise.miss_max, noise.miss_base + noise.miss_per_density * density)
         seen = self.rng.binomial(in_view, 1.0 - miss).astype(np.float64)
