@@ -85,7 +85,10 @@ def test_an_unseen_outflow_carries_the_estimate_down(park: Scenario) -> None:
     a, k = estimator._index["avenue"], estimator.k
     # The prior spread of the unseen flow is Little's law: half the capacity over the dwell.
     capacity = 560
-    assert math.sqrt(estimator.P[k + a, k + a]) == pytest.approx(0.5 * capacity / 1800.0)
+    typical = params.typical_share * capacity  # L, people staying dwell_s (W) each
+    assert math.sqrt(estimator.P[k + a, k + a]) == pytest.approx(
+        params.flow_scale * typical / params.dwell_s
+    )
     estimator.x[k + a] = -0.1  # a person leaving unseen every 10 s
     estimate = estimator.estimate("avenue", T0.timestamp() + 600.0)
     assert estimate is not None

@@ -65,7 +65,10 @@ class EstimatorParams:
     """The error model. Defaults are explained in docs/crowd.md."""
 
     gate_error: float = 0.03  # relative, systematic error of a counting line
-    count_error: float = 0.10  # relative error of a camera or drone head count
+    count_error: float = 0.06  # relative error of a camera or drone head count
+    miss_base: float = 0.03  # share of people a head counter misses in a thin crowd ...
+    miss_per_density: float = 0.08  # ... and more per person/m² (occlusion)
+    miss_max: float = 0.5
     density_error: float = 0.30  # relative error of a density estimate scaled to the area
     dispersion: float = 20.0  # variance/mean of the flow through a silent counting line
     silent_after_s: float = 180.0  # a line with no report for this long counts as silent
@@ -73,9 +76,9 @@ class EstimatorParams:
     rate_memory_s: float = 300.0  # time constant of a line's flow-rate average
     dwell_s: float = 1800.0  # Little's law W where the area gives no better figure
     typical_share: float = 0.5  # Little's law L as a share of capacity
-    flow_memory_s: float = 900.0  # correlation time of an area's unseen flow
-    flow_scale: float = 1.0  # spread of the unseen flow in units of L / W
-    leak_share: float = 0.5  # ... plus this share of the flow through the area's lines
+    flow_memory_s: float = 1800.0  # correlation time of an area's unseen flow
+    flow_scale: float = 0.5  # spread of the unseen flow in units of L / W
+    leak_share: float = 0.25  # ... plus this share of the flow through the area's lines
     max_density: float = 5.0  # persons/m²: no area holds more
     nis_memory: float = 20.0  # readings over which the normalised innovation is averaged
     nis_high: float = 3.0  # above this the process noise is inflated ...
@@ -112,6 +115,7 @@ class Estimate:
 class _Line:
     column: FloatArray  # the line's incidence column over the state (n part only)
     index: int
+    inner: int | None = None  # the area a line drawn inside its own area lies in
     rate_in: float = 0.0
     rate_out: float = 0.0
     last_at: float | None = None
@@ -184,12 +188,21 @@ class VenueEstimator:
                 column[i] += 1.0
                 if sensor.beyond not in (None, OUTSIDE):
                     column[self._index[sensor.beyond]] -= 1.0
-                self._lines[sensor.id] = _Line(column, len(self._lines))
+                inner = i if sensor.beyond == sensor.area else None
+                if inner is not None:
+                    column[:] = 0.0
+                self._lines[sensor.id] = _Line(column, len(self._lines), inner)
                 if sensor.beyond not in (None, OUTSIDE):
                     self._sensors_of[self._index[sensor.beyond]].append(sensor.id)
 
         # |B|: persons/s through each area's lines is |B| @ (rate_in + rate_out).
-        self._touches = np.array([np.abs(line.column) for line in self._lines.values()]).T
+        touches = []
+        for line in self._lines.values():
+            touch = np.abs(line.column)
+            if line.inner is not None:
+                touch[line.inner] = 1.0
+            touches.append(touch)
+        self._touches = np.array(touches).reshape(len(touches), k).T
         self._line_rate = np.zeros(len(self._lines))
 
     # --- reading ----------------------------------------------------------------------------
@@ -308,7 +321,11 @@ class VenueEstimator:
             self._crossing(sensor, observation, t)
         elif isinstance(observation, AreaCount):
             c = observation.coverage
-            z = observation.count / c
+            # A head counter misses more people the denser the crowd (occlusion).
+            density = float(self.x[i]) / float(self.usable[i])
+            p = self.params
+            detect = 1.0 - min(p.miss_max, p.miss_base + p.miss_per_density * density)
+            z = observation.count / (c * detect)
             # Binomial thinning: N·(1 − c)/c of extrapolation variance for N people present;
             # N is the larger of estimate and reading, so a narrow view that sees nobody is
             # not believed to the last person.
@@ -451,12 +468,15 @@ class VenueEstimator:
         assert self.at is not None
         if t < self.at:
             r += float(self._flow_noise(self.at - t)[0][i])  # a late reading says less about now
+        self._pending_row(i, z, r, sensor)
+        self.heard[i] = self.anchored[i] = True
+
+    def _pending_row(self, row: int, z: float, r: float, sensor: str) -> None:
         pending = self._pending
-        pending.rows.append(i)
+        pending.rows.append(row)
         pending.values.append(z)
         pending.variances.append(r)
         pending.sensors.append(sensor)
-        self.heard[i] = self.anchored[i] = True
 
     def _flush(self) -> None:
         """Apply the pending measurements in one batch update."""
@@ -469,7 +489,8 @@ class VenueEstimator:
         z = np.array(pending.values)
         r = np.array(pending.variances)
         P = self.P
-        self._jumps(rows, z - self.x[rows], np.diag(P)[rows] + r)
+        counts = rows < self.k  # readings of occupancy, not of unseen flow
+        self._jumps(rows[counts], (z - self.x[rows])[counts], (np.diag(P)[rows] + r)[counts])
         PHt = P[:, rows]
         S = PHt[rows, :] + np.diag(r)
         innovation = z - self.x[rows]
@@ -480,10 +501,10 @@ class VenueEstimator:
         P += P.T
         P *= 0.5
         np.clip(self.x[: self.k], 0.0, self.upper, out=self.x[: self.k])
-        self._adapt(rows, innovation**2 / np.diag(S))
+        self._adapt(rows[counts], (innovation**2 / np.diag(S))[counts])
         assert self.at is not None
         for j, sensor in enumerate(pending.sensors):
-            area = int(rows[j])
+            area = int(rows[j]) % self.k
             self._credit(area, sensor, abs(float(shift[area, j])), self.at)
 
     def _jumps(
