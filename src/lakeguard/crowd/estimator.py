@@ -172,6 +172,7 @@ class VenueEstimator:
         self._sensors_of: list[list[str]] = [[] for _ in range(k)]
         self._lines: dict[str, _Line] = {}
         self._last_heard: dict[str, float] = {}
+        self._area_heard = np.full(k, -math.inf)  # the newest report of any of its sensors
         self.faulty: set[str] = set()
         self._empty_due = np.full(k, -np.inf)
         self._local: list[dict[str, tuple[float, float]]] = [{} for _ in range(k)]
@@ -195,6 +196,9 @@ class VenueEstimator:
                 if sensor.beyond not in (None, OUTSIDE):
                     self._sensors_of[self._index[sensor.beyond]].append(sensor.id)
 
+        self._sensor_areas = {
+            s: tuple(j for j in range(k) if s in self._sensors_of[j]) for s in self._sensor_area
+        }
         # |B|: persons/s through each area's lines is |B| @ (rate_in + rate_out).
         touches = []
         for line in self._lines.values():
@@ -204,6 +208,14 @@ class VenueEstimator:
             touches.append(touch)
         self._touches = np.array(touches).reshape(len(touches), k).T
         self._line_rate = np.zeros(len(self._lines))
+        # B, and the crossings waiting to be applied with the next batch: net and variance.
+        self._B = np.array([line.column for line in self._lines.values()]).reshape(-1, k).T
+        self._line_areas = {
+            s: tuple(np.flatnonzero(line.column).tolist()) for s, line in self._lines.items()
+        }
+        self._net = np.zeros(len(self._lines))
+        self._var = np.zeros(len(self._lines))
+        self._crossed = False
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -274,27 +286,25 @@ class VenueEstimator:
 
     def silent(self, area_id: str, now: float) -> bool:
         """Every sensor of the area (faulty ones aside) quiet for ``silence_s``."""
-        sensors = [s for s in self._sensors_of[self._index[area_id]] if s not in self.faulty]
-        if not sensors:
-            return False
-        last = [self._last_heard.get(s) for s in sensors]
-        heard = [t for t in last if t is not None]
-        if not heard:
-            return False
-        return now - max(heard) >= self.params.silence_s
+        heard = float(self._area_heard[self._index[area_id]])
+        return heard > -math.inf and now - heard >= self.params.silence_s
 
     def sensors_of(self, area_id: str) -> tuple[str, ...]:
         """The sensors whose reports change the area (its own and lines on its edge)."""
         return tuple(self._sensors_of[self._index[area_id]])
 
     def last_heard(self, area_id: str) -> float | None:
-        """When any of the area's sensors last reported."""
+        """When any of the area's sensors (faulty ones aside) last reported."""
+        heard = float(self._area_heard[self._index[area_id]])
+        return heard if heard > -math.inf else None
+
+    def _rehear(self, i: int) -> None:
         heard = [
             self._last_heard[s]
-            for s in self._sensors_of[self._index[area_id]]
-            if s in self._last_heard
+            for s in self._sensors_of[i]
+            if s in self._last_heard and s not in self.faulty
         ]
-        return max(heard) if heard else None
+        self._area_heard[i] = max(heard) if heard else -math.inf
 
     def contributors(self, area_id: str, now: float, top: int = 3) -> list[str]:
         """The sensors that moved the area's estimate most over the recent past."""
@@ -316,6 +326,9 @@ class VenueEstimator:
         self._last_heard[sensor] = max(self._last_heard.get(sensor, t), t)
         if sensor in self.faulty:
             return self.area_ids[i]
+        for j in self._sensor_areas[sensor]:
+            if t > self._area_heard[j]:
+                self._area_heard[j] = t
         self._advance(t)
         if isinstance(observation, Crossing):
             self._crossing(sensor, observation, t)
@@ -360,6 +373,8 @@ class VenueEstimator:
             self.faulty.add(sensor_id)
         else:
             self.faulty.discard(sensor_id)
+        for j in self._sensor_areas[sensor_id]:
+            self._rehear(j)
 
     def restore(self, area_id: str, *, at: float, occupancy: float, std: float) -> None:
         """Start an area from a stored estimate (after a restart)."""
@@ -446,14 +461,13 @@ class VenueEstimator:
         line = self._lines[sensor]
         net = float(obs.entered - obs.exited)
         moved = float(obs.entered + obs.exited)
-        k = self.k
-        self._version += 1
-        self.x[:k] += line.column * net
-        np.clip(self.x[:k], 0.0, self.upper, out=self.x[:k])
-        nz = np.flatnonzero(line.column)
-        var = (self.params.gate_error * moved) ** 2
-        self.P[np.ix_(nz, nz)] += np.outer(line.column[nz], line.column[nz]) * var
-        self.heard[nz] = True
+        # Applied with the batch (n += B·net, P += B·diag(var)·Bᵀ), before the readings.
+        self._net[line.index] += net
+        self._var[line.index] += (self.params.gate_error * moved) ** 2
+        self._crossed = True
+        nz = self._line_areas[sensor]
+        for j in nz:
+            self.heard[j] = True
         weight = 1.0 - math.exp(-obs.window_s / self.params.rate_memory_s)
         line.rate_in += weight * (obs.entered / obs.window_s - line.rate_in)
         line.rate_out += weight * (obs.exited / obs.window_s - line.rate_out)
@@ -462,7 +476,7 @@ class VenueEstimator:
         line.offline_since = None
         if net:
             for j in nz:
-                self._credit(int(j), sensor, abs(net), t)
+                self._credit(j, sensor, abs(net), t)
 
     def _measure(self, i: int, z: float, r: float, sensor: str, t: float) -> None:
         assert self.at is not None
@@ -480,6 +494,15 @@ class VenueEstimator:
 
     def _flush(self) -> None:
         """Apply the pending measurements in one batch update."""
+        if self._crossed:
+            k = self.k
+            self._version += 1
+            self.x[:k] += self._B @ self._net
+            self.P[:k, :k] += (self._B * self._var) @ self._B.T
+            np.clip(self.x[:k], 0.0, self.upper, out=self.x[:k])
+            self._net[:] = 0.0
+            self._var[:] = 0.0
+            self._crossed = False
         pending = self._pending
         if not pending.rows:
             return
