@@ -147,11 +147,12 @@ def test_orange_and_red_rise_only_when_the_interval_is_past_them() -> None:
     assert rules.level(1.10, None, sure_ratio=1.01) == Level.RED
     # Without an interval the estimate decides, as before.
     assert rules.level(0.95, None) == Level.ORANGE
-    # A level once raised holds on the estimate, not on the interval.
+    # A level holds while the interval's low end stays within the margin of it.
     tracker = LevelTracker(rules)
     assert tracker.update(0.0, 0.95, None, 0.92) == Level.ORANGE
-    assert tracker.update(200.0, 0.95, None, 0.50) is None
-    assert tracker.level == Level.ORANGE
+    assert tracker.update(10.0, 0.95, None, 0.86) is None  # 0.86 ≥ 0.90 − 0.05: holds
+    assert tracker.update(20.0, 0.95, None, 0.84) is None  # below: the clearing hold starts
+    assert tracker.update(20.0 + rules.clear_hold_s, 0.95, None, 0.84) == Level.YELLOW
 
 
 def test_the_sure_ratio_is_the_low_end_of_the_central_interval() -> None:

@@ -53,10 +53,10 @@ class AlertRules:
     density_margin: float = 0.5
     raise_hold_s: float = 15.0
     clear_hold_s: float = 120.0
-    # Orange and red are raised only when the low end of the estimate's central interval of
-    # this probability is past their threshold (0: on the estimate alone); yellow and holding a
-    # level go by the estimate.
-    raise_confidence: float = 0.8
+    # Orange and red are raised, and held, only while the low end of the estimate's central
+    # interval of this probability is past their threshold (less the margin, to hold);
+    # 0 judges on the estimate alone. Yellow goes by the estimate.
+    raise_confidence: float = 0.7
 
     def __post_init__(self) -> None:
         if not 0 < self.yellow_ratio < self.orange_ratio < self.red_ratio:
@@ -155,10 +155,10 @@ class LevelTracker:
     ) -> Level | None:
         """Feed a reading at time t; returns the new level when it changes.
 
-        Levels rise on ``sure_ratio`` (orange and red) and hold on ``ratio``.
+        Orange and red rise and hold on ``sure_ratio``; yellow on ``ratio``.
         """
         rising = self.rules.level(ratio, density, sure_ratio=sure_ratio)
-        holding = self.rules.level(ratio, density, margin=True)
+        holding = self.rules.level(ratio, density, margin=True, sure_ratio=sure_ratio)
         if rising > self.level:
             target, hold = rising, self.rules.raise_hold_s
             # While held, only the lowest level seen throughout may be raised to.
