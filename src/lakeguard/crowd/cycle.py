@@ -96,6 +96,26 @@ class CrowdRuntime:
             if self.monitor.plans_due:
                 self._start_plans()
 
+    def mark_faulty(self, sensor_id: str, faulty: bool) -> None:
+        """Exclude a sensor's reports from the estimate until it is restored (in memory)."""
+        with self.lock:
+            self.monitor.mark_faulty(sensor_id, faulty)
+
+    def manual_count(self, area_id: str, *, at: datetime, count: float, std: float) -> None:
+        """An operator's head count folded in as a measurement, judged at once."""
+        with self.lock:
+            try:
+                with transaction(self.sessions) as session:
+                    self.monitor.manual_count(
+                        session, area_id, at=at.timestamp(), count=count, std=std
+                    )
+            except Exception:
+                self.monitor = self._fresh_monitor()
+                raise
+            self._wake()
+            if self.monitor.plans_due:
+                self._start_plans()
+
     def _start_plans(self) -> None:
         """Start the plans this cycle triggered, in their own transaction after it.
 

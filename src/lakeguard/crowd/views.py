@@ -243,6 +243,41 @@ def close(
         raise _handle(exc) from exc
 
 
+class SensorFault(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    faulty: bool = Field(description="true: ignore its reports; false: use them again")
+
+
+class ManualCount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    count: int = Field(ge=0, le=1_000_000, description="people counted in the whole area")
+    std: float = Field(gt=0, le=1_000_000, description="how far off the count may be (1 σ)")
+
+
+@router.post("/sensors/{sensor_id}/fault", summary="Mark a sensor faulty, or restore it")
+def mark_sensor(sensor_id: str, body: SensorFault, who: Dispatcher, state: State) -> dict[str, Any]:
+    runtime = _runtime(state)
+    if sensor_id not in {s.id for s in runtime.context.scenario.sensors}:
+        raise ProblemError(404, "Not found", f"no sensor {sensor_id!r}")
+    runtime.mark_faulty(sensor_id, body.faulty)
+    return {"sensor_id": sensor_id, "faulty": body.faulty}
+
+
+@router.post("/crowd/{area_id}/counts", summary="Enter a manual head count of an area")
+def enter_count(
+    area_id: str, body: ManualCount, who: Dispatcher, state: State, now: Now
+) -> dict[str, Any]:
+    runtime = _runtime(state)
+    if area_id not in {a.id for a in runtime.context.scenario.areas}:
+        raise ProblemError(404, "Not found", f"no area {area_id!r}")
+    runtime.manual_count(area_id, at=now, count=body.count, std=body.std)
+    with runtime.lock:
+        (estimate,) = [
+            e for e in runtime.monitor.estimates(now.timestamp()) if e.area_id == area_id
+        ]
+        return estimate_json(estimate, runtime.monitor.level(area_id))
+
+
 @router.post("/plan-steps/{step_id}", summary="Tick an emergency plan step done or skipped")
 def update_step(
     step_id: int, body: StepUpdate, who: StepOwner, session: DbSession, now: Now
