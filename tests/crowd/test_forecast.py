@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 import pytest
-from bench.forecast import clock_slots, hourly_grid, label_slots, peak_mask, wape
+from bench.forecast import clock_slots, hourly_grid, label_slots, peak_mask, targets_met, wape
 
 from lakeguard.crowd.forecast import (
     TREND_DAMPING_S,
     SeasonalProfileModel,
     forecast_series,
+    interval_ranks,
 )
 
 HOUR, DAY = 3600, 86_400
@@ -64,6 +65,43 @@ def test_one_day_of_history_already_uses_the_profile() -> None:
     assert [f.value for f in forecasts] == pytest.approx([values[0], values[1]])
 
 
+def weekly_wave(days: int, step_s: int = 60) -> np.ndarray:
+    """The daily wave, 60 % busier on the first day of each week (a Saturday)."""
+    t = np.arange(days * DAY // step_s) * step_s
+    return daily_wave(days, step_s) * np.where((t // DAY) % 7 == 0, 1.6, 1.0)
+
+
+def test_two_weeks_at_60_s_forecast_the_weekly_profile() -> None:
+    values = weekly_wave(days=14)  # ends on a Friday night; Saturday is busier
+    weekly = forecast_series(values, step_s=60, period_s=7 * DAY)
+    daily = forecast_series(values, step_s=60, period_s=DAY)
+    for w, d in zip(weekly, daily, strict=True):
+        # The targets fall on Saturday just after midnight, in the last of the 5-min means.
+        saturday = 1.6 * wave_at(14 * DAY + w.horizon_s - 300)
+        assert w.value == pytest.approx(saturday, rel=0.02)
+        assert abs(d.value - saturday) > 0.2 * saturday  # a daily profile expects a Friday
+
+
+def test_a_weekly_season_uses_the_daily_profile_until_it_has_a_week() -> None:
+    values = daily_wave(days=3)
+    forecasts = forecast_series(values, step_s=HOUR, horizons_s=(HOUR, 3 * HOUR), period_s=7 * DAY)
+    now = (len(values) - 1) * HOUR
+    for f in forecasts:  # the damped trend would carry on the last hours' slope instead
+        assert f.value == pytest.approx(wave_at(now + f.horizon_s), rel=1e-6)
+
+
+def test_a_long_history_is_forecast_from_its_5_minute_means() -> None:
+    values = daily_wave(days=3, step_s=60)
+    coarse = forecast_series(values, step_s=60)
+    fine = forecast_series(values, step_s=60, model_step_s=60)
+    now = (len(values) - 1) * 60
+    for c, f in zip(coarse, fine, strict=True):
+        assert f.value == pytest.approx(wave_at(now + f.horizon_s), rel=1e-3)
+        # The 5-min mean ending now stands 2 min back, so its forecast does too.
+        assert c.value == pytest.approx(wave_at(now - 120 + c.horizon_s), rel=1e-3)
+        assert c.value != pytest.approx(f.value, rel=1e-4)
+
+
 def test_profile_scales_with_a_busier_day() -> None:
     values = daily_wave(days=4)
     values[-6:] *= 1.5  # the last six hours half as busy again as usual
@@ -97,6 +135,19 @@ def test_intervals_widen_with_the_horizon() -> None:
     assert all(f.low <= f.value <= f.high for f in forecasts)
     assert widths[0] > 0
     assert widths == sorted(widths)
+
+
+@pytest.mark.parametrize(
+    ("count", "ranks"),
+    [(1, (0, 0)), (9, (0, 8)), (19, (1, 17)), (168, (15, 152)), (2016, (200, 1815))],
+)
+def test_interval_bounds_are_the_split_conformal_order_statistics(
+    count: int, ranks: tuple[int, int]
+) -> None:
+    # A tenth error exchangeable with nine falls between their smallest and largest 80 % of
+    # the time; between the second and the eighth only 60 %.
+    low, high = interval_ranks(np.array(count))
+    assert (int(low), int(high)) == ranks
 
 
 @pytest.mark.parametrize(
@@ -171,6 +222,39 @@ def test_peak_hours_are_each_sensors_top_decile() -> None:
     peak = peak_mask(actual, scored)
     assert np.flatnonzero(peak[:, 0]).tolist() == [17, 18]
     assert np.flatnonzero(peak[:, 1]).tolist() == [18, 19]
+
+
+@pytest.mark.parametrize(
+    ("figures", "met"),
+    [
+        (
+            {"wape": 0.11, "wape_peak": 0.095, "mstl_wape_peak": 0.1, "interval_coverage_80": 0.8},
+            True,
+        ),
+        (
+            {"wape": 0.111, "wape_peak": 0.09, "mstl_wape_peak": 0.1, "interval_coverage_80": 0.8},
+            False,
+        ),
+        (
+            {"wape": 0.1, "wape_peak": 0.096, "mstl_wape_peak": 0.1, "interval_coverage_80": 0.8},
+            False,
+        ),
+        (
+            {"wape": 0.1, "wape_peak": 0.09, "mstl_wape_peak": 0.1, "interval_coverage_80": 0.77},
+            False,
+        ),
+        (
+            {"wape": 0.1, "wape_peak": 0.09, "mstl_wape_peak": 0.1, "interval_coverage_80": 0.83},
+            False,
+        ),
+        (
+            {"wape": 0.1, "wape_peak": 0.09, "mstl_wape_peak": None, "interval_coverage_80": 0.8},
+            None,
+        ),
+    ],
+)
+def test_targets_need_all_three_figures_and_mstl(figures: dict, met: bool | None) -> None:
+    assert targets_met(figures) is met
 
 
 def as_times(slots: np.ndarray) -> list[str]:

@@ -50,7 +50,8 @@ SYSTEM_ACTOR = "system:crowd"
 OPEN_STATUSES = ("open", "acknowledged")
 HORIZONS_S = (900, 1800, 3600)
 LOOKAHEAD_S = 1800.0  # predictive alerts look this far ahead
-HISTORY_STEPS = 1440  # samples kept in memory per area for the forecast (one day at 60 s)
+HISTORY_STEPS = 20_160  # samples kept per area for the forecast: two weeks at 60 s
+FORECAST_SEASON_S = 7 * 86_400  # a weekly profile: weekends are not weekdays
 
 
 def utc(t: float) -> datetime:
@@ -236,7 +237,9 @@ class CrowdMonitor:
         if len(watch.history) < 2:
             return []
         values = np.fromiter(watch.history, dtype=float)
-        return forecast_series(values, step_s=int(self.sample_s), horizons_s=HORIZONS_S)
+        return forecast_series(
+            values, step_s=int(self.sample_s), horizons_s=HORIZONS_S, period_s=FORECAST_SEASON_S
+        )
 
     def level(self, area_id: str) -> Level:
         return self._watch[area_id].tracker.level
