@@ -12,12 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from lakeguard.api.state import AppState
 
 log = logging.getLogger(__name__)
-TICK_S = 15.0  # a silent network is re-judged this often (wall seconds)
 
 
-async def _tick_forever(state: AppState) -> None:
+async def _tick_forever(state: AppState, every_s: float) -> None:
     while True:
-        await asyncio.sleep(TICK_S)
+        await asyncio.sleep(every_s)
         if state.crowd is None:
             continue
         try:
@@ -28,8 +27,12 @@ async def _tick_forever(state: AppState) -> None:
 
 @contextlib.asynccontextmanager
 async def running_crowd_clock(state: AppState) -> AsyncIterator[None]:
-    """Tick the crowd monitor while the block runs."""
-    task = asyncio.create_task(_tick_forever(state), name="crowd-clock")
+    """Tick the crowd monitor every ``crowd_tick_s`` while the block runs (0: never)."""
+    every_s = state.settings.crowd_tick_s
+    if every_s <= 0:
+        yield
+        return
+    task = asyncio.create_task(_tick_forever(state, every_s), name="crowd-clock")
     try:
         yield
     finally:
