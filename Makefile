@@ -45,6 +45,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.forecast
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.twin
+	$(BIN)/python -m bench.estimate
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules

@@ -78,3 +78,54 @@ def test_coverage_prints_each_hotspot(tiny_folder: Path) -> None:
     assert 0.4 < report["hotspots"][0]["share"] < 0.7
     table = runner.invoke(app, ["venue", "coverage", "--path", str(tiny_folder)])
     assert "Avenue" in table.output and "%" in table.output
+
+
+def _record_uvicorn_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    import uvicorn
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+    return calls
+
+
+def test_serve_creates_the_embedded_schema_and_binds_where_told(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from lakeguard.store.migrate import is_up_to_date
+    from lakeguard.store.session import make_engine
+
+    calls = _record_uvicorn_run(monkeypatch)
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert [(c["host"], c["port"]) for c in calls] == [("0.0.0.0", 8123)]
+    assert "http://0.0.0.0:8123/" in result.output
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'lakeguard.sqlite3'}")
+    assert is_up_to_date(engine)
+    engine.dispose()
+
+
+def test_serve_binds_to_the_settings_without_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEGUARD_HOST", "127.0.0.2")
+    monkeypatch.setenv("LAKEGUARD_PORT", "8765")
+    calls = _record_uvicorn_run(monkeypatch)
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert [(c["host"], c["port"]) for c in calls] == [("127.0.0.2", 8765)]
+
+
+def test_serve_refuses_a_port_out_of_range() -> None:
+    result = runner.invoke(app, ["serve", "--port", "70000"])
+    assert result.exit_code == 2
+
+
+def test_serve_leaves_a_postgresql_schema_to_db_upgrade(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the embedded database is migrated by serve itself")
+    monkeypatch.setenv("LAKEGUARD_DATABASE_URL", database_url)
+    calls = _record_uvicorn_run(monkeypatch)
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 1
+    assert "run `lakeguard db upgrade`" in result.output
+    assert calls == []

@@ -24,7 +24,7 @@ PYPROJECT = Path(__file__).parents[1] / "pyproject.toml"
 
 # Lowest first; a module may import its own layer's shared parts and the layers below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("config", "clock", "events"),
+    ("config", "clock", "events", "errors"),
     ("bus",),
     ("store",),
     ("auth",),
@@ -85,8 +85,6 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("lakeguard.events", "lakeguard.domain_events"),
         # Settings validates the notify targets it reads (one discriminated union of configs).
         ("lakeguard.config", "lakeguard.notify.targets"),
-        # The policy raises the API's problem error until the domain errors module lands.
-        ("lakeguard.auth.policy", "lakeguard.api.problems"),
         # The MQTT subscriber takes the API process's whole state (type only); a protocol of
         # what it reads, as notify/worker.py has, would drop this arrow.
         ("lakeguard.ingest.mqtt", "lakeguard.api.state"),

@@ -206,19 +206,41 @@ def venue_coverage(
 
 
 @app.command()
-def serve() -> None:
-    """Start the API server (bind address from LAKEGUARD_HOST / LAKEGUARD_PORT)."""
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind to (default: LAKEGUARD_HOST, 127.0.0.1)")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port to bind to (default: LAKEGUARD_PORT, 8000)"),
+    ] = None,
+) -> None:
+    """Start the API server, the dashboard and the API docs.
+
+    On the embedded SQLite database the schema is created or migrated first; a PostgreSQL
+    schema is left to `lakeguard db upgrade`, which its operators run on purpose.
+    """
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from lakeguard.api.app import create_app
-    from lakeguard.store.migrate import is_up_to_date
+    from lakeguard.store.migrate import is_up_to_date, upgrade
     from lakeguard.store.session import make_engine
 
     settings = _settings()
-    if not is_up_to_date(make_engine(settings.effective_database_url)):
-        raise _fail("the database schema is not up to date; run `lakeguard db upgrade`")
-    console.print(f"LakeGuard API on http://{settings.host}:{settings.port}/docs")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    url = settings.effective_database_url
+    engine = make_engine(url)
+    try:
+        if make_url(url).get_backend_name() == "sqlite":
+            upgrade(engine)
+        elif not is_up_to_date(engine):
+            raise _fail("the database schema is not up to date; run `lakeguard db upgrade`")
+    finally:
+        engine.dispose()
+    bind_host = settings.host if host is None else host
+    bind_port = settings.port if port is None else port
+    console.print(f"LakeGuard on http://{bind_host}:{bind_port}/ (API docs at /docs)")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
 
 
 @app.command()

@@ -11,7 +11,17 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from pydantic import PlainSerializer, WithJsonSchema
+
+# A UTC time as the API writes it: ``datetime.isoformat()`` ("…+00:00"), the form every
+# answer has used, rather than pydantic's "…Z".
+IsoTime = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class Clock(Protocol):

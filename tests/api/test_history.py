@@ -14,19 +14,13 @@ from lakeguard.api.app import create_app
 from lakeguard.auth.roles import Role
 from lakeguard.clock import ManualClock
 from lakeguard.config import Settings
-from lakeguard.venue.loader import Scenario
-from lakeguard.venue.network import TravelNetwork
 from tests.auth.helpers import login_headers
-from tests.conftest import store_westlake
 
 DAY = datetime(2026, 10, 2, 2, 0, tzinfo=UTC)  # 10:00 in Hangzhou
 
 
 @pytest.fixture
-def world(
-    db_engine: Engine, database_url: str, westlake: Scenario, westlake_network: TravelNetwork
-) -> Iterator[dict[str, Any]]:
-    store_westlake(db_engine, westlake, westlake_network)
+def world(db_engine: Engine, database_url: str, westlake_db: list[Any]) -> Iterator[dict[str, Any]]:
     clock = ManualClock(DAY)
     with TestClient(create_app(Settings(database_url=database_url), clock=clock)) as client:
         yield {"client": client, "engine": db_engine, "clock": clock}

@@ -152,7 +152,7 @@ def test_admin_issues_lists_and_revokes_tokens(client: TestClient, db_engine: En
 def test_token_requests_are_validated(client: TestClient, db_engine: Engine) -> None:
     admin = login_headers(db_engine, Role.ADMIN)
     cases = [
-        ({"username": "ghost", "scopes": ["api"]}, 404),
+        ({"username": "ghost", "scopes": ["api"]}, 422),
         ({"scopes": ["api"]}, 422),
         ({"sensor_id": "gate-1", "scopes": ["root"]}, 422),
     ]

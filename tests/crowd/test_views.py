@@ -97,7 +97,8 @@ def test_broken_bridge_orange_starts_the_plan_and_clears(westlake_world: dict[st
     bare = client.post(
         f"/api/v1/plan-steps/{broadcast['id']}", json={"status": "skipped"}, headers=commander
     )
-    assert bare.status_code == 409 and "why" in bare.json()["detail"]
+    assert bare.status_code == 422 and "why" in bare.json()["detail"]
+    assert bare.json()["field"] == "note"
 
     # It cannot be closed while it stands; it is acknowledged.
     refused = client.post(f"/api/v1/alerts/{alert['id']}/close", json={}, headers=commander)

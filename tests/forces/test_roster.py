@@ -15,6 +15,7 @@ from lakeguard.forces.deployment import MODEL_COMPANIES, westlake_deployment
 from lakeguard.forces.models import UnitPositionRow, UnitRow, UnitStatusRow, UnitUpdate
 from lakeguard.forces.roster import (
     InvalidUnit,
+    UnitClash,
     create_unit,
     list_companies,
     replace_seeded_units,
@@ -102,22 +103,27 @@ def test_update_touches_only_the_fields_given(session: Session, tiny: Scenario) 
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "refusal", "message"),
     [
-        ({"home_post": "pt-nowhere"}, "home_post: no post 'pt-nowhere'"),
+        ({"home_post": "pt-nowhere"}, InvalidUnit, "home_post: no post 'pt-nowhere'"),
         (
             {"device_id": "tracker-boat"},
+            UnitClash,
             "device_id: 'tracker-boat' is already mapped to unit 'boat-1'",
         ),
-        ({"name": None}, "name: may not be null"),
-        ({"capabilities": None}, "capabilities: may not be null"),
-        ({"shift": None}, "shift: may not be null"),
+        ({"name": None}, InvalidUnit, "name: may not be null"),
+        ({"capabilities": None}, InvalidUnit, "capabilities: may not be null"),
+        ({"shift": None}, InvalidUnit, "shift: may not be null"),
     ],
 )
 def test_bad_updates_are_refused(
-    session: Session, tiny: Scenario, change: dict[str, object], message: str
+    session: Session,
+    tiny: Scenario,
+    change: dict[str, object],
+    refusal: type[Exception],
+    message: str,
 ) -> None:
-    with pytest.raises(InvalidUnit, match=message):
+    with pytest.raises(refusal, match=message):
         update_unit(session, venue=tiny, unit_id="w-p01", data=UnitUpdate.model_validate(change))
 
 
@@ -172,7 +178,7 @@ def test_seeding_replaces_the_earlier_deployment(
         assert len(states) == 2001
         assert sum(s.location_source == "position" for s in states) == 2000
     # A deployment may not take over an id that a unit added by hand holds.
-    with pytest.raises(InvalidUnit, match="hand-1"), transaction(sessions) as session:
+    with pytest.raises(UnitClash, match="hand-1"), transaction(sessions) as session:
         spec = dataclasses.replace(second[0], id="hand-1")
         replace_seeded_units(
             session, venue=westlake, units=[spec], companies=(), actor="seed", now=later

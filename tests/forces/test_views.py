@@ -95,6 +95,8 @@ def test_create_and_update_units(client: TestClient, db_engine: Engine) -> None:
         "24h",
         None,
     )
+    twice = client.post("/api/v1/units", json=NEW_UNIT, headers=admin)
+    assert (twice.status_code, twice.json()["title"]) == (409, "Unit exists")
     again = client.post("/api/v1/units", json={**NEW_UNIT, "mode": "boat"}, headers=admin)
     assert again.status_code == 422
     assert "mode: a patrol_car travels by vehicle, not boat" in again.json()["detail"]

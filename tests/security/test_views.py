@@ -34,6 +34,12 @@ def test_joint_work_and_the_training_report(westlake_world: dict[str, Any]) -> N
     not_a_guard = client.post(f"/api/v1/security/guards/{police.id}/certificates",
                               headers=commander, json={"kind": "first_aid"})  # fmt: skip
     assert not_a_guard.status_code == 422
+    held = client.get(f"/api/v1/security/guards/{same[0]}/certificates", headers=commander)
+    assert held.json() == [{"id": cert.json()["id"], "kind": "security_guard",
+                            "number": "ZJ-0001", "issued_on": None, "expires_on": None}]  # fmt: skip
+    listed = client.get("/api/v1/security/joint-stations", headers=commander).json()
+    assert listed == [{"id": "liulang-joint", "name": "柳浪警保联动工作站", "station": "liulang",
+                       "members": sorted([police.id, *same[:2]])}]  # fmt: skip
 
     task = client.post("/api/v1/security/tasks", headers=commander, json={
         "joint_station": "liulang-joint", "type": "night_patrol", "date": "2026-05-01",

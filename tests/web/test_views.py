@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from lakeguard.api.app import create_app
 from lakeguard.auth.models import AuditRow
 from lakeguard.auth.roles import Role
+from lakeguard.clock import ManualClock
+from lakeguard.config import Settings
 from lakeguard.store.session import make_sessionmaker
 from lakeguard.web.views import VENDOR
 from tests.auth.helpers import login_headers
@@ -109,6 +113,29 @@ def test_field_officer_reads_their_own_assignment_audited(westlake_world: dict[s
             )
         ).all()
     assert [(r.target_type, r.target_id) for r in reads] == [("incident", str(incident))]
+
+
+def test_the_field_view_audits_a_read_at_the_wall_clock_not_the_venue_clock(
+    westlake_world: dict[str, Any], database_url: str
+) -> None:
+    engine = westlake_world["engine"]
+    venue_time = datetime(2031, 7, 1, 12, tzinfo=UTC)  # a twin's clock, far from today
+    app = create_app(Settings(database_url=database_url), clock=ManualClock(venue_time))
+    unit = westlake_world["specs"][1].id
+    dispatcher = login_headers(engine, Role.DISPATCHER)
+    officer = login_headers(engine, Role.FIELD_OFFICER, unit_id=unit, username="officer-li")
+    with TestClient(app) as client:
+        incident = _report(client, dispatcher, "lost_child", "Gushan")
+        _ok(client.post(f"/api/v1/incidents/{incident}/dispatch", headers=dispatcher,
+                        json={"unit_ids": [unit]}))  # fmt: skip
+        before = datetime.now(UTC)
+        _ok(client.get("/api/v1/field/assignment", headers=officer))
+        after = datetime.now(UTC)
+    with make_sessionmaker(engine)() as session:
+        (read,) = session.scalars(
+            select(AuditRow).where(AuditRow.actor == "officer-li", AuditRow.action == "record.read")
+        ).all()
+    assert before <= read.at <= after
 
 
 def test_a_field_account_without_a_unit_is_told_so(westlake_world: dict[str, Any]) -> None:

@@ -6,19 +6,21 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
+from pydantic import BaseModel, Field
 
 from lakeguard import __version__
 from lakeguard.api import history, stream
-from lakeguard.api.problems import install_problem_handlers
+from lakeguard.api.docs import mount_docs
+from lakeguard.api.problems import PROBLEM_RESPONSES, install_problem_handlers, problem_openapi
 from lakeguard.api.relay import running_relay
 from lakeguard.api.state import ActiveVenue, AppState
 from lakeguard.auth import views as auth_views
 from lakeguard.auth.middleware import AuditWrites
 from lakeguard.auth.policy import assert_every_route_has_a_policy, public
-from lakeguard.clock import Clock, clock_from_settings
+from lakeguard.clock import Clock, IsoTime, clock_from_settings
 from lakeguard.community import views as community_views
 from lakeguard.config import Settings
 from lakeguard.crowd import views as crowd_views
@@ -37,6 +39,17 @@ from lakeguard.venue.service import VenueNotFound
 from lakeguard.web.views import mount_web
 
 log = logging.getLogger(__name__)
+
+
+class HealthRead(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class VenueClockRead(BaseModel):
+    now: IsoTime
+    kind: str = Field(description="wall, scaled or manual")
+    speed: float = Field(description="venue seconds per wall second (0: moves only when set)")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -90,6 +103,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version=__version__,
         description="Command platform for public safety in scenic areas, parks and events.",
         lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
+        docs_url=None,  # mount_docs: Swagger UI from the package, not a CDN
+        redoc_url=None,
     )
     install_problem_handlers(app)
     app.add_middleware(AuditWrites)
@@ -106,6 +122,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(notify_views.router)
     app.include_router(stream.router)
     mount_web(app)  # the dashboard and field pages, their reads, their static files
+    mount_docs(app)  # /docs, loading Swagger UI from the static files mount_web serves
     app.include_router(history.router)
 
     @app.middleware("http")
@@ -116,18 +133,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         return response
 
     @app.get("/api/v1/health", tags=["system"], dependencies=[Depends(public())])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    def health() -> HealthRead:
+        return HealthRead(status="ok", version=__version__)
 
     @app.get("/api/v1/clock", tags=["system"], dependencies=[Depends(public())])
-    def read_clock(request: Request) -> dict[str, Any]:
+    def read_clock(request: Request) -> VenueClockRead:
         """The venue's time: the wall clock, or a twin's when one drives the platform."""
         venue_clock = request.app.state.lakeguard.clock
-        return {
-            "now": venue_clock.now().isoformat(),
-            "kind": venue_clock.kind,
-            "speed": venue_clock.speed,
-        }
+        return VenueClockRead(now=venue_clock.now(), kind=venue_clock.kind, speed=venue_clock.speed)
 
     assert_every_route_has_a_policy(app)
+    problem_openapi(app)
     return app

@@ -10,8 +10,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import ActiveVenue, AppState
+from lakeguard.errors import Unavailable
+
+
+class NoVenueLoaded(Unavailable):
+    title = "No venue loaded"
 
 
 def _state(request: Request) -> AppState:
@@ -27,9 +31,7 @@ def _session(request: Request) -> Iterator[Session]:
 def _venue(request: Request) -> ActiveVenue:
     venue = _state(request).venue
     if venue is None:
-        raise ProblemError(
-            503, "No venue loaded", "load a scenario with `lakeguard venue load`, then restart"
-        )
+        raise NoVenueLoaded("load a scenario with `lakeguard venue load`, then restart")
     return venue
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from lakeguard.api.deps import DbSession, State
 from lakeguard.api.stream import may_see
@@ -23,7 +24,20 @@ router = APIRouter(prefix="/api/v1", tags=["events"])
 MAX_PAGE = 5000
 
 
-@router.get("/events", summary="Events after a sequence number, oldest first")
+class EventRead(BaseModel):
+    seq: int
+    topic: str
+    event: dict[str, Any] = Field(description="the event's fields, as the stream sends them")
+
+
+class EventsPage(BaseModel):
+    events: list[EventRead]
+    next_after: int = Field(description="the sequence number the next page starts after")
+
+
+@router.get(
+    "/events", response_model=EventsPage, summary="Events after a sequence number, oldest first"
+)
 def read_events(
     who: Staff,
     session: DbSession,

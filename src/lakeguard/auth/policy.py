@@ -44,7 +44,6 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from lakeguard.api.problems import ProblemError
 from lakeguard.auth.roles import (
     COMMAND,
     FIELD,
@@ -55,6 +54,7 @@ from lakeguard.auth.roles import (
     Principal,
     Role,
 )
+from lakeguard.errors import Forbidden, Unauthorized
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -75,6 +75,10 @@ class AuthState(Protocol):
 
     settings: Settings
     sessions: sessionmaker[Session]
+
+
+class NotAuthenticated(Unauthorized):
+    title = "Not authenticated"
 
 
 class Policy:
@@ -138,13 +142,11 @@ class _Require(Policy):
                         now=now,
                     )
         if principal is None:
-            raise ProblemError(
-                401, "Not authenticated", "log in, or send 'Authorization: Bearer <token>'"
-            )
+            raise NotAuthenticated("log in, or send 'Authorization: Bearer <token>'")
         # The audit middleware names the actor of a write from here, refused or not.
         request.state.principal = principal
         if refusal is not None:
-            raise ProblemError(403, "Forbidden", refusal)
+            raise Forbidden(refusal)
         return principal
 
     def refusal(self, principal: Principal, request: Request) -> str | None:

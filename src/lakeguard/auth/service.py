@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lakeguard.auth import audit
 from lakeguard.auth.models import UserRoleRow, UserRow, WebSessionRow
 from lakeguard.auth.roles import USER_ROLES, Principal, Role
+from lakeguard.errors import Conflict, Invalid, NotFound
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -22,16 +23,18 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("lakeguard: no such user")
 
 
-class UserExists(ValueError):
-    pass
+class UserExists(Conflict):
+    title = "User exists"
 
 
-class UserNotFound(LookupError):
-    pass
+class UserNotFound(NotFound):
+    title = "No such user"
 
 
-class InvalidUser(ValueError):
+class InvalidUser(Invalid):
     """A user that cannot be created as asked: weak password, unknown or no role."""
+
+    title = "Invalid user"
 
 
 def hash_password(password: str) -> str:

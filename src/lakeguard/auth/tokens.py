@@ -15,6 +15,7 @@ from lakeguard.auth import service as users
 from lakeguard.auth.models import ApiTokenRow, UserRow
 from lakeguard.auth.policy import KNOWN_SCOPES
 from lakeguard.auth.roles import Principal, Role
+from lakeguard.errors import Invalid, NotFound
 
 # Recognisable by secret scanners and people alike.
 TOKEN_PREFIX = "lg_"
@@ -22,12 +23,14 @@ TOKEN_PREFIX = "lg_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class InvalidToken(ValueError):
+class InvalidToken(Invalid):
     """A token that cannot be issued as asked."""
 
+    title = "Invalid token request"
 
-class TokenNotFound(LookupError):
-    pass
+
+class TokenNotFound(NotFound):
+    title = "No such token"
 
 
 def token_hash(token: str) -> str:

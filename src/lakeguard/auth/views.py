@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from lakeguard.api.deps import DbSession, State
-from lakeguard.api.problems import ProblemError
 from lakeguard.auth import audit, sessions, tokens
 from lakeguard.auth import service as users
 from lakeguard.auth.models import (
@@ -25,12 +24,17 @@ from lakeguard.auth.models import (
 )
 from lakeguard.auth.policy import public, require
 from lakeguard.auth.roles import USER_ROLES, Principal, Role
+from lakeguard.errors import Unauthorized
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 users_router = APIRouter(prefix="/api/v1/users", tags=["auth"])
 audit_router = APIRouter(prefix="/api/v1/audit", tags=["auth"])
 
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+class LoginFailed(Unauthorized):
+    title = "Login failed"
 
 
 def _now() -> datetime:
@@ -52,7 +56,7 @@ def login(body: LoginRequest, response: Response, session: DbSession, state: Sta
             now=_now(),
         )
     if result is None:
-        raise ProblemError(401, "Login failed", "wrong username or password, or account disabled")
+        raise LoginFailed("wrong username or password, or account disabled")
     response.set_cookie(
         settings.session_cookie,
         result.session_id,
@@ -119,20 +123,17 @@ def create_token(body: TokenCreate, admin: Admin, session: DbSession) -> TokenIs
         if body.username is not None:
             user = users.get_by_username(session, username=body.username)
             if user is None:
-                raise ProblemError(404, "No such user", f"no user {body.username!r}")
-        try:
-            row, secret = tokens.issue(
-                session,
-                user=user,
-                scopes=body.scopes,
-                unit_id=body.unit_id,
-                sensor_id=body.sensor_id,
-                label=body.label,
-                actor=admin.subject,
-                now=_now(),
-            )
-        except tokens.InvalidToken as exc:
-            raise ProblemError(422, "Invalid token request", str(exc)) from None
+                raise tokens.InvalidToken(f"no user {body.username!r}", field="username")
+        row, secret = tokens.issue(
+            session,
+            user=user,
+            scopes=body.scopes,
+            unit_id=body.unit_id,
+            sensor_id=body.sensor_id,
+            label=body.label,
+            actor=admin.subject,
+            now=_now(),
+        )
     return TokenIssued.model_validate({**_token_read(row, body.username), "token": secret})
 
 
@@ -144,10 +145,7 @@ def list_tokens(admin: Admin, session: DbSession) -> list[TokenRead]:
 @auth_router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")
 def revoke_token(token_id: int, admin: Admin, session: DbSession) -> None:
     with session.begin():
-        try:
-            tokens.revoke(session, token_id=token_id, actor=admin.subject, now=_now())
-        except tokens.TokenNotFound as exc:
-            raise ProblemError(404, "No such token", str(exc)) from None
+        tokens.revoke(session, token_id=token_id, actor=admin.subject, now=_now())
 
 
 # -- users ----------------------------------------------------------------------------------
@@ -161,20 +159,15 @@ def list_users(admin: Admin, session: DbSession) -> list[UserRead]:
 @users_router.post("", status_code=201, summary="Create a user")
 def create_user(body: UserCreate, admin: Admin, session: DbSession) -> UserRead:
     with session.begin():
-        try:
-            user = users.create(
-                session,
-                username=body.username,
-                roles=body.roles,
-                password=body.password,
-                unit_id=body.unit_id,
-                actor=admin.subject,
-                now=_now(),
-            )
-        except users.UserExists as exc:
-            raise ProblemError(409, "User exists", str(exc)) from None
-        except users.InvalidUser as exc:
-            raise ProblemError(422, "Invalid user", str(exc)) from None
+        user = users.create(
+            session,
+            username=body.username,
+            roles=body.roles,
+            password=body.password,
+            unit_id=body.unit_id,
+            actor=admin.subject,
+            now=_now(),
+        )
     return UserRead.of(user)
 
 

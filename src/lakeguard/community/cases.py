@@ -34,14 +34,16 @@ from lakeguard.community.models import (
     CommunityRow,
     LiaisonGroupRow,
 )
+from lakeguard.errors import Invalid, NotFound
+from lakeguard.forces.service import UnitNotFound, get_unit
 from lakeguard.store.outbox import emit
 
 
-class CaseNotFound(LookupError):
+class CaseNotFound(NotFound):
     pass
 
 
-class InvalidCase(ValueError):
+class InvalidCase(Invalid):
     pass
 
 
@@ -244,6 +246,10 @@ def assign_case(
     session: Session, *, case_id: int, officer_unit_id: str, actor: str, now: datetime
 ) -> CaseRow:
     """Give a case to an officer (a unit); again before work starts to reassign it."""
+    try:
+        get_unit(session, unit_id=officer_unit_id)
+    except UnitNotFound:
+        raise InvalidCase(f"no unit {officer_unit_id!r}", field="unit_id") from None
     case = get_case(session, case_id=case_id, for_update=True)
     check_case_move(CaseStatus(case.status), CaseStatus.ASSIGNED)
     case.officer_unit_id = officer_unit_id

@@ -85,7 +85,11 @@ def remind() -> None:
 def seed() -> None:
     """Store MODEL West Lake communities: 85 groups, 18,000 members, about 88 % coverage."""
     from lakeguard.community.seed import westlake_communities
-    from lakeguard.community.service import InvalidCommunity, store_model_communities
+    from lakeguard.community.service import (
+        CommunityExists,
+        InvalidCommunity,
+        store_model_communities,
+    )
     from lakeguard.store.session import transaction
     from lakeguard.venue.service import VenueNotFound, get_scenario
 
@@ -97,7 +101,7 @@ def seed() -> None:
             n = store_model_communities(
                 session, venue=venue, specs=westlake_communities(stations), now=datetime.now(UTC)
             )
-    except (VenueNotFound, InvalidCommunity) as exc:
+    except (VenueNotFound, InvalidCommunity, CommunityExists) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
     console.print(f"stored {n} model communities (model data, not the real groups)")

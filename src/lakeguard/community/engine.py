@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from lakeguard.errors import Conflict, Misconfigured
+
 
 class Category(StrEnum):
     CONSULTATION = "consultation"
@@ -87,8 +89,14 @@ DEFAULT_TARGETS_H: Mapping[Category, float] = {
 DEFAULT_COVERAGE_TARGET = 0.88
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(Conflict):
     """A move the case life cycle does not allow; the message says which."""
+
+    title = "Illegal transition"
+
+
+class InvalidTargets(Misconfigured, ValueError):
+    """Case targets in the settings that name no category or are not positive."""
 
 
 def check_case_move(current: CaseStatus, target: CaseStatus) -> None:
@@ -111,8 +119,11 @@ def targets(overrides: Mapping[str, float] | None = None) -> dict[Category, floa
     """The per-category targets in hours, with overrides (by category name) applied."""
     merged = dict(DEFAULT_TARGETS_H)
     for name, hours in (overrides or {}).items():
+        if name not in {c.value for c in Category}:
+            known = ", ".join(Category)
+            raise InvalidTargets(f"no case category {name!r}; known: {known}")
         if hours <= 0:
-            raise ValueError(f"the target of {name!r} must be positive, got {hours}")
+            raise InvalidTargets(f"the target of {name!r} must be positive, got {hours}")
         merged[Category(name)] = hours
     return merged
 

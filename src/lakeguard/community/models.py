@@ -8,8 +8,9 @@ Stations are referred to by venue feature id without a foreign key, as units do.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -22,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lakeguard.clock import IsoTime
+from lakeguard.community.engine import Coverage
 from lakeguard.store.base import Base
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -120,3 +123,166 @@ class CaseReminderRow(Base):
     period: Mapped[int]  # 1: first overdue period, 2: overdue by two targets, ...
     sent_at: Mapped[datetime]
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# -- what the API answers -------------------------------------------------------------------
+
+
+class CommunityRead(BaseModel):
+    id: int
+    name: str
+    station: str
+    registered_population: int
+    reachable_population: int
+
+    @classmethod
+    def of(cls, row: CommunityRow) -> Self:
+        return cls(
+            id=row.id,
+            name=row.name,
+            station=row.station_id,
+            registered_population=row.registered_population,
+            reachable_population=row.reachable_population,
+        )
+
+
+class GroupRead(BaseModel):
+    id: int
+    community_id: int
+    name: str
+    channel: str
+    members: int
+    notify_target: str | None
+
+    @classmethod
+    def of(cls, row: LiaisonGroupRow) -> Self:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class CoverageRead(BaseModel):
+    key: str
+    groups: int
+    members: int
+    reachable_population: int
+    registered_population: int
+    coverage: float | None
+    meets_target: bool
+    shortfall: int
+
+    @classmethod
+    def of(cls, c: Coverage) -> Self:
+        return cls(
+            key=c.key,
+            groups=c.groups,
+            members=c.members,
+            reachable_population=c.reachable,
+            registered_population=c.registered,
+            coverage=round(c.ratio, 4) if c.ratio is not None else None,
+            meets_target=c.meets_target,
+            shortfall=c.shortfall,
+        )
+
+
+class CoverageReportRead(BaseModel):
+    """Group members over reachable population, per community, station and venue."""
+
+    target: float
+    communities: list[CoverageRead]
+    stations: list[CoverageRead]
+    venues: list[CoverageRead]
+
+
+class FeedbackRead(BaseModel):
+    rating: int | None
+    text: str | None
+    at: IsoTime
+
+
+class CaseRead(BaseModel):
+    id: int
+    category: str
+    source: str
+    status: str
+    summary: str
+    description: str
+    station: str | None
+    community_id: int | None
+    group_id: int | None
+    resident_user_id: int | None
+    resident_name: str
+    officer_unit_id: str | None
+    received_at: IsoTime
+    assigned_at: IsoTime | None
+    concluded_at: IsoTime | None
+    closed_at: IsoTime | None
+    outcome_detail: str
+    amount_yuan: int | float | None  # as the database reads it back (SQLite: 120, not 120.0)
+    feedback: FeedbackRead | None
+
+    @classmethod
+    def of(cls, row: CaseRow) -> Self:
+        return cls(
+            id=row.id,
+            category=row.category,
+            source=row.source,
+            status=row.status,
+            summary=row.summary,
+            description=row.description,
+            station=row.station_id,
+            community_id=row.community_id,
+            group_id=row.group_id,
+            resident_user_id=row.resident_user_id,
+            resident_name=row.resident_name,
+            officer_unit_id=row.officer_unit_id,
+            received_at=row.received_at,
+            assigned_at=row.assigned_at,
+            concluded_at=row.concluded_at,
+            closed_at=row.closed_at,
+            outcome_detail=row.outcome_detail,
+            amount_yuan=row.amount_yuan,
+            feedback=None
+            if row.feedback_at is None
+            else FeedbackRead(
+                rating=row.feedback_rating, text=row.feedback_text, at=row.feedback_at
+            ),
+        )
+
+
+class CaseEntryRead(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    at: IsoTime
+    kind: str
+    from_: str | None = Field(alias="from")
+    to: str | None
+    parties: list[str]
+    note: str
+    actor: str
+
+    @classmethod
+    def of(cls, row: CaseEntryRow) -> Self:
+        return cls(
+            at=row.at,
+            kind=row.kind,
+            from_=row.from_status,
+            to=row.to_status,
+            parties=row.parties,
+            note=row.note,
+            actor=row.actor,
+        )
+
+
+class CaseDetailRead(CaseRead):
+    """A case with its timeline."""
+
+    timeline: list[CaseEntryRead]
+
+
+class ReminderRead(BaseModel):
+    case_id: int
+    period: int
+    status: str
+
+
+class RemindersRead(BaseModel):
+    sent: list[ReminderRead]

@@ -11,14 +11,19 @@ from sqlalchemy.orm import Session
 from lakeguard.community.engine import Channel, CommunityFigures
 from lakeguard.community.models import CommunityRow, LiaisonGroupRow
 from lakeguard.community.seed import CommunitySpec
+from lakeguard.errors import Conflict, Invalid, NotFound
 from lakeguard.venue.loader import Scenario
 
 
-class CommunityNotFound(LookupError):
+class CommunityNotFound(NotFound):
     pass
 
 
-class InvalidCommunity(ValueError):
+class InvalidCommunity(Invalid):
+    pass
+
+
+class CommunityExists(Conflict):
     pass
 
 
@@ -42,7 +47,7 @@ def create_community(
         select(CommunityRow.id).where(CommunityRow.venue_id == venue.id, CommunityRow.name == name)
     )
     if exists is not None:
-        raise InvalidCommunity(f"a community called {name!r} exists already (id {exists})")
+        raise CommunityExists(f"a community called {name!r} exists already (id {exists})")
     row = CommunityRow(
         venue_id=venue.id,
         name=name,
@@ -148,7 +153,7 @@ def store_model_communities(
 ) -> int:
     """Store the model communities and their groups; refuses a venue that has communities."""
     if session.scalar(select(CommunityRow.id).where(CommunityRow.venue_id == venue.id)):
-        raise InvalidCommunity(f"{venue.id} has communities already; seed only an empty one")
+        raise CommunityExists(f"{venue.id} has communities already; seed only an empty one")
     for spec in specs:
         community = create_community(
             session,

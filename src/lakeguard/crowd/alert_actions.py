@@ -11,21 +11,26 @@ from lakeguard.crowd.alerts import Level
 from lakeguard.crowd.events import AlertHandled
 from lakeguard.crowd.models import AlertRow, AlertTimelineRow, PlanRunRow, PlanStepRow
 from lakeguard.crowd.plan_runs import step_event
+from lakeguard.errors import Conflict, Invalid, NotFound
 from lakeguard.store.outbox import emit
 
 
-class AlertNotFound(LookupError):
+class AlertNotFound(NotFound):
     def __init__(self, alert_id: int) -> None:
         super().__init__(f"no alert {alert_id}")
 
 
-class StepNotFound(LookupError):
+class StepNotFound(NotFound):
     def __init__(self, step_id: int) -> None:
         super().__init__(f"no plan step {step_id}")
 
 
-class NotAllowedNow(ValueError):
+class NotAllowedNow(Conflict):
     """The action does not fit the alert's or step's present state."""
+
+
+class InvalidStepUpdate(Invalid):
+    """A step update that breaks a rule of its own (a skip without a reason)."""
 
 
 def get_alert(session: Session, alert_id: int, *, for_update: bool = False) -> AlertRow:
@@ -131,14 +136,14 @@ def mark_step(
 ) -> PlanStepRow:
     """Tick a checklist step as done or skipped (with a note saying why)."""
     if status not in ("done", "skipped"):
-        raise NotAllowedNow(f"a step is marked done or skipped, not {status!r}")
+        raise InvalidStepUpdate(f"a step is marked done or skipped, not {status!r}", field="status")
     step = session.get(PlanStepRow, step_id)
     if step is None:
         raise StepNotFound(step_id)
     if step.status in ("done", "skipped"):
         raise NotAllowedNow(f"step {step_id} is already {step.status}")
     if status == "skipped" and not note.strip():
-        raise NotAllowedNow("say why the step is skipped (note)")
+        raise InvalidStepUpdate("say why the step is skipped (note)", field="note")
     step.status, step.done_at, step.done_by = status, now, actor
     if note:
         step.detail = {**step.detail, "note": note}

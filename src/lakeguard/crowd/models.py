@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Self
 
+from pydantic import BaseModel
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lakeguard.clock import IsoTime
+from lakeguard.crowd.alerts import Level
+from lakeguard.crowd.engine import Estimate
 from lakeguard.store.base import Base
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -95,3 +100,175 @@ class PlanStepRow(Base):
     done_by: Mapped[str | None] = mapped_column(String(128))
     incident_id: Mapped[int | None] = mapped_column(_ID)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# -- what the API answers -------------------------------------------------------------------
+
+
+def _label(level: int | None) -> str | None:
+    return None if level is None else Level(level).label
+
+
+class EstimateRead(BaseModel):
+    """An area's occupancy now, with its alert level."""
+
+    area_id: str
+    at: IsoTime
+    occupancy: float
+    std: float
+    density: float
+    level_of_service: str
+    capacity: int | None
+    ratio: float | None
+    local_density: float | None
+    anchored: bool
+    level: str
+
+    @classmethod
+    def of(cls, e: Estimate, level: Level) -> Self:
+        return cls(
+            area_id=e.area_id,
+            at=datetime.fromtimestamp(e.at, UTC),
+            occupancy=round(e.occupancy, 1),
+            std=round(e.std, 1),
+            density=round(e.density, 4),
+            level_of_service=e.level_of_service,
+            capacity=e.capacity,
+            ratio=None if e.ratio is None else round(e.ratio, 4),
+            local_density=e.local_density,
+            anchored=e.anchored,
+            level=level.label,
+        )
+
+
+class AlertRead(BaseModel):
+    id: int
+    area_id: str
+    area: str | None
+    status: str
+    level: str
+    peak_level: str
+    cause: str
+    ratio: float | None
+    density: float | None
+    predicted_level: str | None
+    predicted_in_s: float | None
+    opened_at: IsoTime
+    changed_at: IsoTime
+    acknowledged_at: IsoTime | None
+    acknowledged_by: str | None
+    closed_at: IsoTime | None
+    closed_by: str | None
+
+    @classmethod
+    def of(cls, row: AlertRow, names: Mapping[str, str]) -> Self:
+        """``names``: area names by id."""
+        return cls(
+            id=row.id,
+            area_id=row.area_id,
+            area=names.get(row.area_id),
+            status=row.status,
+            level=Level(row.level).label,
+            peak_level=Level(row.peak_level).label,
+            cause=row.cause,
+            ratio=row.ratio,
+            density=row.density,
+            predicted_level=_label(row.predicted_level),
+            predicted_in_s=row.predicted_in_s,
+            opened_at=row.opened_at,
+            changed_at=row.changed_at,
+            acknowledged_at=row.acknowledged_at,
+            acknowledged_by=row.acknowledged_by,
+            closed_at=row.closed_at,
+            closed_by=row.closed_by,
+        )
+
+
+class StepText(BaseModel):
+    zh: str
+    en: str
+
+
+class PlanStepRead(BaseModel):
+    id: int
+    number: int
+    action: str
+    text: StepText
+    owner: str
+    due_at: IsoTime
+    status: str
+    done_at: IsoTime | None
+    done_by: str | None
+    incident_id: int | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: PlanStepRow) -> Self:
+        return cls(
+            id=row.id,
+            number=row.number,
+            action=row.action,
+            text=StepText(zh=row.text_zh, en=row.text_en),
+            owner=row.owner,
+            due_at=row.due_at,
+            status=row.status,
+            done_at=row.done_at,
+            done_by=row.done_by,
+            incident_id=row.incident_id,
+            detail=row.detail,
+        )
+
+
+class AlertTimelineEntryRead(BaseModel):
+    at: IsoTime
+    what: str
+    from_level: str | None
+    to_level: str | None
+    actor: str
+    note: str
+
+    @classmethod
+    def of(cls, row: AlertTimelineRow) -> Self:
+        return cls(
+            at=row.at,
+            what=row.what,
+            from_level=_label(row.from_level),
+            to_level=_label(row.to_level),
+            actor=row.actor,
+            note=row.note,
+        )
+
+
+class PlanRunRead(BaseModel):
+    run_id: int
+    started_at: IsoTime
+    steps: list[PlanStepRead]
+
+
+class AlertDetailRead(AlertRead):
+    """An alert with its timeline and its emergency plan checklists."""
+
+    timeline: list[AlertTimelineEntryRead]
+    plans: list[PlanRunRead]
+
+
+class SeriesPointRead(BaseModel):
+    at: IsoTime
+    occupancy: float
+    std: float
+    ratio: float | None
+
+
+class ForecastPointRead(BaseModel):
+    horizon_s: int
+    value: float
+    low: float
+    high: float
+
+
+class SeriesRead(BaseModel):
+    """An area's sampled history and its forecast."""
+
+    area_id: str
+    history: list[SeriesPointRead]
+    forecast: list[ForecastPointRead]

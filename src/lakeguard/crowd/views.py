@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import timedelta
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.problems import ProblemError
+from lakeguard.api.deps import CurrentVenue, DbSession, NoVenueLoaded, Now, State, unit_of_work
 from lakeguard.api.state import AppState
 from lakeguard.auth.policy import Dispatcher, Staff, require
 from lakeguard.auth.roles import RESPONSE, Principal
 from lakeguard.crowd import alert_actions
-from lakeguard.crowd.alerts import Level
 from lakeguard.crowd.cycle import CrowdRuntime
-from lakeguard.crowd.engine import Estimate
-from lakeguard.crowd.models import AlertRow, EstimateRow, PlanStepRow
+from lakeguard.crowd.models import (
+    AlertDetailRead,
+    AlertRead,
+    AlertTimelineEntryRead,
+    EstimateRead,
+    EstimateRow,
+    ForecastPointRead,
+    PlanRunRead,
+    PlanStepRead,
+    SeriesPointRead,
+    SeriesRead,
+)
+from lakeguard.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["crowd"])
 
@@ -41,68 +50,8 @@ class StepUpdate(BaseModel):
 
 def _runtime(state: AppState) -> CrowdRuntime:
     if state.crowd is None:
-        raise ProblemError(503, "No venue loaded", "load a scenario, then restart the server")
+        raise NoVenueLoaded("load a scenario, then restart the server")
     return state.crowd
-
-
-def estimate_json(e: Estimate, level: Level) -> dict[str, Any]:
-    return {
-        "area_id": e.area_id,
-        "at": datetime.fromtimestamp(e.at, UTC).isoformat(),
-        "occupancy": round(e.occupancy, 1),
-        "std": round(e.std, 1),
-        "density": round(e.density, 4),
-        "level_of_service": e.level_of_service,
-        "capacity": e.capacity,
-        "ratio": None if e.ratio is None else round(e.ratio, 4),
-        "local_density": e.local_density,
-        "anchored": e.anchored,
-        "level": level.label,
-    }
-
-
-def _label(level: int | None) -> str | None:
-    return None if level is None else Level(level).label
-
-
-def alert_json(row: AlertRow, names: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "area_id": row.area_id,
-        "area": names.get(row.area_id),
-        "status": row.status,
-        "level": Level(row.level).label,
-        "peak_level": Level(row.peak_level).label,
-        "cause": row.cause,
-        "ratio": row.ratio,
-        "density": row.density,
-        "predicted_level": None
-        if row.predicted_level is None
-        else Level(row.predicted_level).label,
-        "predicted_in_s": row.predicted_in_s,
-        "opened_at": row.opened_at.isoformat(),
-        "changed_at": row.changed_at.isoformat(),
-        "acknowledged_at": row.acknowledged_at.isoformat() if row.acknowledged_at else None,
-        "acknowledged_by": row.acknowledged_by,
-        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
-        "closed_by": row.closed_by,
-    }
-
-
-def step_json(row: PlanStepRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "number": row.number,
-        "action": row.action,
-        "text": {"zh": row.text_zh, "en": row.text_en},
-        "owner": row.owner,
-        "due_at": row.due_at.isoformat(),
-        "status": row.status,
-        "done_at": row.done_at.isoformat() if row.done_at else None,
-        "done_by": row.done_by,
-        "incident_id": row.incident_id,
-        "detail": row.detail,
-    }
 
 
 def _names(venue: CurrentVenue) -> dict[str, str]:
@@ -110,12 +59,12 @@ def _names(venue: CurrentVenue) -> dict[str, str]:
 
 
 @router.get("/crowd", summary="Occupancy now, per observed area")
-def read_crowd(who: Staff, state: State, now: Now) -> list[dict[str, Any]]:
+def read_crowd(who: Staff, state: State, now: Now) -> list[EstimateRead]:
     runtime = _runtime(state)
     with runtime.lock:
         monitor = runtime.monitor
         return [
-            estimate_json(e, monitor.level(e.area_id)) for e in monitor.estimates(now.timestamp())
+            EstimateRead.of(e, monitor.level(e.area_id)) for e in monitor.estimates(now.timestamp())
         ]
 
 
@@ -127,10 +76,10 @@ def read_series(
     session: DbSession,
     now: Now,
     hours: Annotated[float, Query(gt=0, le=72)] = 6,
-) -> dict[str, Any]:
+) -> SeriesRead:
     runtime = _runtime(state)
     if area_id not in {a.id for a in runtime.context.scenario.areas}:
-        raise ProblemError(404, "Not found", f"no area {area_id!r}")
+        raise NotFound(f"no area {area_id!r}")
     since = now - timedelta(hours=hours)
     rows = session.scalars(
         select(EstimateRow)
@@ -139,70 +88,49 @@ def read_series(
     )
     with runtime.lock:
         forecasts = runtime.monitor.forecast(area_id)
-    return {
-        "area_id": area_id,
-        "history": [
-            {
-                "at": r.at.isoformat(),
-                "occupancy": round(r.occupancy, 1),
-                "std": round(r.std, 1),
-                "ratio": r.ratio,
-            }
+    return SeriesRead(
+        area_id=area_id,
+        history=[
+            SeriesPointRead(
+                at=r.at, occupancy=round(r.occupancy, 1), std=round(r.std, 1), ratio=r.ratio
+            )
             for r in rows
         ],
-        "forecast": [
-            {"horizon_s": f.horizon_s, "value": f.value, "low": f.low, "high": f.high}
+        forecast=[
+            ForecastPointRead(horizon_s=f.horizon_s, value=f.value, low=f.low, high=f.high)
             for f in forecasts
         ],
-    }
+    )
 
 
 @router.get("/alerts", summary="Crowd alerts, open ones unless asked for all")
 def read_alerts(
     who: Staff, venue: CurrentVenue, session: DbSession, include_closed: bool = False
-) -> list[dict[str, Any]]:
+) -> list[AlertRead]:
     names = _names(venue)
     rows = alert_actions.list_alerts(
         session, venue_id=venue.scenario.id, include_closed=include_closed
     )
-    return [alert_json(r, names) for r in rows]
+    return [AlertRead.of(r, names) for r in rows]
 
 
 @router.get("/alerts/{alert_id}", summary="An alert with its timeline and plan checklist")
 def read_alert(
     alert_id: int, who: Staff, venue: CurrentVenue, session: DbSession
-) -> dict[str, Any]:
-    try:
-        row = alert_actions.get_alert(session, alert_id)
-    except alert_actions.AlertNotFound as exc:
-        raise ProblemError(404, "Not found", str(exc)) from exc
-    body = alert_json(row, _names(venue))
-    body["timeline"] = [
-        {
-            "at": t.at.isoformat(),
-            "what": t.what,
-            "from_level": _label(t.from_level),
-            "to_level": _label(t.to_level),
-            "actor": t.actor,
-            "note": t.note,
-        }
-        for t in alert_actions.timeline_of(session, alert_id)
-    ]
-    body["plans"] = [
-        {
-            "run_id": run.id,
-            "started_at": run.started_at.isoformat(),
-            "steps": [step_json(s) for s in steps],
-        }
-        for run, steps in alert_actions.plan_of(session, alert_id)
-    ]
-    return body
-
-
-def _handle(exc: Exception) -> ProblemError:
-    if isinstance(exc, alert_actions.AlertNotFound | alert_actions.StepNotFound):
-        return ProblemError(404, "Not found", str(exc))
-    return ProblemError(409, "Conflict", str(exc))
+) -> AlertDetailRead:
+    row = alert_actions.get_alert(session, alert_id)
+    return AlertDetailRead(
+        **AlertRead.of(row, _names(venue)).model_dump(),
+        timeline=[
+            AlertTimelineEntryRead.of(t) for t in alert_actions.timeline_of(session, alert_id)
+        ],
+        plans=[
+            PlanRunRead(
+                run_id=run.id, started_at=run.started_at, steps=[PlanStepRead.of(s) for s in steps]
+            )
+            for run, steps in alert_actions.plan_of(session, alert_id)
+        ],
+    )
 
 
 @router.post("/alerts/{alert_id}/acknowledge", summary="Take ownership of an alert")
@@ -213,15 +141,12 @@ def acknowledge(
     venue: CurrentVenue,
     session: DbSession,
     now: Now,
-) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = alert_actions.acknowledge_alert(
-                session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
-            )
-            return alert_json(row, _names(venue))
-    except (alert_actions.AlertNotFound, alert_actions.NotAllowedNow) as exc:
-        raise _handle(exc) from exc
+) -> AlertRead:
+    with unit_of_work(session):
+        row = alert_actions.acknowledge_alert(
+            session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
+        )
+        return AlertRead.of(row, _names(venue))
 
 
 @router.post("/alerts/{alert_id}/close", summary="Close an alert whose level has cleared")
@@ -232,31 +157,25 @@ def close(
     venue: CurrentVenue,
     session: DbSession,
     now: Now,
-) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = alert_actions.close_alert(
-                session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
-            )
-            return alert_json(row, _names(venue))
-    except (alert_actions.AlertNotFound, alert_actions.NotAllowedNow) as exc:
-        raise _handle(exc) from exc
+) -> AlertRead:
+    with unit_of_work(session):
+        row = alert_actions.close_alert(
+            session, alert_id=alert_id, actor=who.subject, now=now, note=body.note
+        )
+        return AlertRead.of(row, _names(venue))
 
 
 @router.post("/plan-steps/{step_id}", summary="Tick an emergency plan step done or skipped")
 def update_step(
     step_id: int, body: StepUpdate, who: StepOwner, session: DbSession, now: Now
-) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = alert_actions.mark_step(
-                session,
-                step_id=step_id,
-                status=body.status,
-                actor=who.subject,
-                now=now,
-                note=body.note,
-            )
-            return step_json(row)
-    except (alert_actions.StepNotFound, alert_actions.NotAllowedNow) as exc:
-        raise _handle(exc) from exc
+) -> PlanStepRead:
+    with unit_of_work(session):
+        row = alert_actions.mark_step(
+            session,
+            step_id=step_id,
+            status=body.status,
+            actor=who.subject,
+            now=now,
+            note=body.note,
+        )
+        return PlanStepRead.of(row)

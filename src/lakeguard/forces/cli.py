@@ -52,7 +52,7 @@ def seed_deployment(seed: int, *, now: datetime) -> None:
     import numpy as np
 
     from lakeguard.forces.deployment import MODEL_COMPANIES, westlake_deployment
-    from lakeguard.forces.roster import InvalidUnit, replace_seeded_units
+    from lakeguard.forces.roster import UnitClash, replace_seeded_units
     from lakeguard.store.session import transaction
     from lakeguard.venue.service import VenueNotFound, get_scenario
 
@@ -69,7 +69,7 @@ def seed_deployment(seed: int, *, now: datetime) -> None:
                 session, venue=scenario, units=specs, companies=MODEL_COMPANIES,
                 actor="lakeguard units seed", now=now,
             )  # fmt: skip
-    except InvalidUnit as exc:
+    except UnitClash as exc:
         raise _fail(str(exc)) from exc
     kinds = Counter(s.kind.value for s in specs)
     summary = ", ".join(f"{n:,} {kind}" for kind, n in kinds.most_common())

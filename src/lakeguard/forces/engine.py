@@ -13,6 +13,7 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
+from lakeguard.errors import Conflict, Invalid
 from lakeguard.venue.schema import Mode, Post
 
 
@@ -96,14 +97,17 @@ TRANSITIONS: Mapping[UnitStatus, frozenset[UnitStatus]] = {
 }
 
 
-class InvalidTransition(ValueError):
+class InvalidTransition(Conflict):
     """A status change the transition table does not allow."""
+
+    title = "Status change not allowed"
 
     def __init__(self, current: UnitStatus, requested: UnitStatus) -> None:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing"
         super().__init__(
             f"a unit that is {current.value} cannot become {requested.value} "
-            f"(from {current.value}: {allowed})"
+            f"(from {current.value}: {allowed})",
+            field="status",
         )
         self.current, self.requested = current, requested
 
@@ -157,8 +161,10 @@ def _clock(text: str) -> time:
 MAX_FUTURE_S = 300.0  # tracker clocks drift; beyond five minutes ahead a time is wrong
 
 
-class FuturePosition(ValueError):
+class FuturePosition(Invalid):
     """A report timestamped too far ahead of the time it was received."""
+
+    title = "Invalid position"
 
 
 def check_report_time(
@@ -169,7 +175,8 @@ def check_report_time(
     if ahead > max_future_s:
         raise FuturePosition(
             f"timestamp: {reported_at.isoformat()} is {ahead:.0f} s in the future "
-            f"(at most {max_future_s:.0f} s ahead is accepted; check the device clock)"
+            f"(at most {max_future_s:.0f} s ahead is accepted; check the device clock)",
+            field="timestamp",
         )
 
 

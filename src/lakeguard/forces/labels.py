@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lakeguard.errors import Invalid
 from lakeguard.forces.engine import UnitStatus
 from lakeguard.venue.schema import Name
 
@@ -68,8 +69,10 @@ class StatusLabels(BaseModel):
         }
 
 
-class InvalidLabel(ValueError):
+class InvalidLabel(Invalid):
     """A label code that is unknown or belongs to another base status."""
+
+    title = "Invalid label"
 
 
 @cache
@@ -86,10 +89,11 @@ def check_label(status: UnitStatus, code: str | None) -> StatusLabel | None:
     label = status_labels().get(code)
     if label is None:
         known = ", ".join(label.code for label in status_labels().label)
-        raise InvalidLabel(f"label: unknown label {code!r} (known: {known})")
+        raise InvalidLabel(f"label: unknown label {code!r} (known: {known})", field="label")
     if label.status != status:
         raise InvalidLabel(
             f"label: {code!r} ({label.name.en}) is a label of {label.status.value}, "
-            f"not of {status.value}"
+            f"not of {status.value}",
+            field="label",
         )
     return label

@@ -209,3 +209,20 @@ class PositionAccepted(BaseModel):
     reported_at: datetime
     latest: bool = Field(description="false when an earlier-sent position arrived late")
     stale: bool
+
+
+class LabelRead(BaseModel):
+    code: str
+    name: Name
+
+
+class StatusLabelsEntry(BaseModel):
+    status: UnitStatus
+    name: Name
+    labels: list[LabelRead]
+
+
+class StatusLabelsRead(BaseModel):
+    """The base unit states with their names and, under each, the labels that map onto it."""
+
+    statuses: list[StatusLabelsEntry]

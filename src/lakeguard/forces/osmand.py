@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from lakeguard.errors import Invalid
 from lakeguard.forces.engine import PositionReport
 
 SpeedUnit = Literal["mps", "kn", "kmh", "mph"]
@@ -39,11 +40,16 @@ _MILLISECONDS_FROM = 1e11
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-class ReportError(ValueError):
-    """A report that cannot be accepted; ``field`` names the culprit."""
+class ReportError(Invalid):
+    """A report that cannot be accepted; ``field`` names the culprit.
+
+    An unreadable report answers 400, a readable value out of range 422.
+    """
+
+    title = "Invalid position"
 
     def __init__(self, field: str, message: str, status: int = 400) -> None:
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{field}: {message}", field=field)
         self.field, self.message, self.status = field, message, status
 
 

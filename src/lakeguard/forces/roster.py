@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from lakeguard.errors import Conflict, Invalid
 from lakeguard.forces.deployment import CompanySpec, UnitSpec
 from lakeguard.forces.engine import Capability, PositionReport, UnitStatus, unit_problems
 from lakeguard.forces.models import CompanyRow, UnitCreate, UnitRow, UnitUpdate
@@ -16,8 +17,16 @@ from lakeguard.forces.service import get_unit, position_row, status_row
 from lakeguard.venue.loader import Scenario
 
 
-class InvalidUnit(ValueError):
-    """A unit that refers to something that does not exist, or clashes with another unit."""
+class InvalidUnit(Invalid):
+    """A unit that breaks a rule or refers to something that does not exist."""
+
+    title = "Invalid unit"
+
+
+class UnitClash(Conflict):
+    """A unit whose id, callsign or device id another unit holds already."""
+
+    title = "Unit exists"
 
 
 def list_companies(session: Session) -> list[CompanyRow]:
@@ -42,11 +51,12 @@ def create_unit(
     """Add a unit to a venue, available, with its first status history row."""
     problems = unit_problems(data.kind, data.mode, data.capabilities)
     problems += _reference_problems(session, venue, data.station, data.company, data.home_post)
-    if session.get(UnitRow, data.id) is not None:
-        problems.append(f"id: a unit {data.id!r} exists already")
-    problems += _uniqueness_problems(session, venue.id, data.callsign, data.device_id)
-    if problems:
-        raise InvalidUnit("; ".join(problems))
+    clashes = [f"id: a unit {data.id!r} exists already"] if session.get(UnitRow, data.id) else []
+    clashes += _uniqueness_problems(session, venue.id, data.callsign, data.device_id)
+    if problems:  # every problem at once, so one correction fixes the request
+        raise InvalidUnit("; ".join(problems + clashes))
+    if clashes:
+        raise UnitClash("; ".join(clashes))
     unit = UnitRow(
         id=data.id,
         venue_id=venue.id,
@@ -90,10 +100,13 @@ def update_unit(session: Session, *, venue: Scenario, unit_id: str, data: UnitUp
                 if f in given and getattr(data, f) is None]  # fmt: skip
     if "home_post" in given and data.home_post is not None:
         problems += _reference_problems(session, venue, None, None, data.home_post)
-    if "device_id" in given and data.device_id not in (None, unit.device_id):
-        problems += _uniqueness_problems(session, unit.venue_id, None, data.device_id)
     if problems:
         raise InvalidUnit("; ".join(problems))
+    new_device = "device_id" in given and data.device_id not in (None, unit.device_id)
+    if new_device and (
+        clashes := _uniqueness_problems(session, unit.venue_id, None, data.device_id)
+    ):
+        raise UnitClash("; ".join(clashes))
     values: dict[str, Any] = {
         "name": data.name.model_dump() if data.name else None,
         "capabilities": _capability_list(data.capabilities or []),
@@ -129,7 +142,7 @@ def replace_seeded_units(
     callsigns = {r.callsign for r in kept if r.venue_id == venue.id}
     clashes = [u.id for u in units if u.id in ids or u.callsign in callsigns]
     if clashes:
-        raise InvalidUnit(f"other units already hold these ids or callsigns: {', '.join(clashes)}")
+        raise UnitClash(f"other units already hold these ids or callsigns: {', '.join(clashes)}")
     rows = [_seeded_row(venue.id, spec, now) for spec in units]
     session.add_all(rows)
     session.flush()

@@ -7,7 +7,7 @@ the caller's transaction; the caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +16,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakeguard.errors import NotFound
 from lakeguard.forces.engine import (
     Capability,
     PositionReport,
@@ -31,14 +32,23 @@ from lakeguard.forces.engine import (
 )
 from lakeguard.forces.events import UnitPositionReported, UnitStatusChanged
 from lakeguard.forces.labels import check_label
-from lakeguard.forces.models import UnitPositionRow, UnitRow, UnitStatusRow
+from lakeguard.forces.models import (
+    LocationRead,
+    PositionRead,
+    UnitPositionRow,
+    UnitRead,
+    UnitRow,
+    UnitStatusRow,
+)
 from lakeguard.store.outbox import emit
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.schema import Mode
 
 
-class UnitNotFound(LookupError):
+class UnitNotFound(NotFound):
     """No unit with that id (or device id)."""
+
+    title = "Unit not found"
 
 
 def get_unit(session: Session, *, unit_id: str, for_update: bool = False) -> UnitRow:
@@ -290,3 +300,26 @@ def _capability_set(
     if found is None:
         found = cache[key] = frozenset(Capability(c) for c in key)
     return found
+
+
+def unit_read(
+    unit: UnitRow, posts: Mapping[str, tuple[float, float]], now: datetime, max_age_s: float
+) -> UnitRead:
+    """A unit as the API shows it, with its staleness and where dispatch assumes it is."""
+    position = age = None
+    if unit.lat is not None and unit.lon is not None and unit.reported_at is not None:
+        age = position_age_s(unit.reported_at, now)
+        position = PositionRead(
+            lat=unit.lat, lon=unit.lon, reported_at=unit.reported_at, accuracy_m=unit.accuracy_m,
+            speed_ms=unit.speed_ms, bearing_deg=unit.bearing_deg, battery=unit.battery,
+        )  # fmt: skip
+    location = dispatch_location(unit, posts, now, max_age_s)
+    return UnitRead(
+        id=unit.id, callsign=unit.callsign, name=unit.name, kind=unit.kind, mode=unit.mode,
+        capabilities=unit.capabilities, station=unit.station_id, company=unit.company_id,
+        home_post=unit.home_post_id, shift=unit.shift, device_id=unit.device_id,
+        status=unit.status, status_label=unit.status_label,
+        status_changed_at=unit.status_changed_at, position=position,
+        stale=age is None or age > max_age_s, position_age_s=age,
+        location=LocationRead(**location._asdict()) if location else None,
+    )  # fmt: skip

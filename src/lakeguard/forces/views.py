@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -12,29 +11,24 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import Commander, Staff, require
 from lakeguard.auth.roles import COMMAND, FIELD, RESPONSE, Principal, Role
+from lakeguard.errors import Forbidden
 from lakeguard.forces import roster
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import (
     Capability,
-    FuturePosition,
-    InvalidTransition,
     PositionReport,
     UnitKind,
     UnitStatus,
-    dispatch_location,
-    position_age_s,
     post_locations,
 )
-from lakeguard.forces.labels import InvalidLabel, status_labels
+from lakeguard.forces.labels import status_labels
 from lakeguard.forces.models import (
-    LocationRead,
     PositionAccepted,
     PositionIn,
-    PositionRead,
     StatusChange,
+    StatusLabelsRead,
     UnitCreate,
     UnitRead,
     UnitRow,
@@ -64,60 +58,17 @@ _ANY_UNIT = COMMAND
 
 def _own_unit_only(who: Principal, unit_id: str) -> None:
     if not who.roles & _ANY_UNIT and who.unit_id != unit_id:
-        raise ProblemError(403, "Forbidden", f"you may act for your own unit only, not {unit_id}")
-
-
-def _problem(exc: Exception) -> ProblemError:
-    if isinstance(exc, units.UnitNotFound):
-        return ProblemError(404, "Unit not found", str(exc))
-    if isinstance(exc, InvalidTransition):
-        return ProblemError(409, "Status change not allowed", str(exc), field="status")
-    if isinstance(exc, InvalidLabel):
-        return ProblemError(422, "Invalid label", str(exc), field="label")
-    if isinstance(exc, FuturePosition):
-        return ProblemError(422, "Invalid position", str(exc), field="timestamp")
-    if isinstance(exc, ReportError):
-        return ProblemError(exc.status, "Invalid position", str(exc), field=exc.field)
-    return ProblemError(422, "Invalid unit", str(exc))
-
-
-_EXPECTED = (
-    units.UnitNotFound, InvalidTransition, InvalidLabel, FuturePosition, ReportError,
-    roster.InvalidUnit,
-)  # fmt: skip
-
-
-def unit_read(
-    unit: UnitRow, posts: Mapping[str, tuple[float, float]], now: datetime, max_age_s: float
-) -> UnitRead:
-    """A unit as the API shows it, with its staleness and where dispatch assumes it is."""
-    position = age = None
-    if unit.lat is not None and unit.lon is not None and unit.reported_at is not None:
-        age = position_age_s(unit.reported_at, now)
-        position = PositionRead(
-            lat=unit.lat, lon=unit.lon, reported_at=unit.reported_at, accuracy_m=unit.accuracy_m,
-            speed_ms=unit.speed_ms, bearing_deg=unit.bearing_deg, battery=unit.battery,
-        )  # fmt: skip
-    location = dispatch_location(unit, posts, now, max_age_s)
-    return UnitRead(
-        id=unit.id, callsign=unit.callsign, name=unit.name, kind=unit.kind, mode=unit.mode,
-        capabilities=unit.capabilities, station=unit.station_id, company=unit.company_id,
-        home_post=unit.home_post_id, shift=unit.shift, device_id=unit.device_id,
-        status=unit.status, status_label=unit.status_label,
-        status_changed_at=unit.status_changed_at, position=position,
-        stale=age is None or age > max_age_s, position_age_s=age,
-        location=LocationRead(**location._asdict()) if location else None,
-    )  # fmt: skip
+        raise Forbidden(f"you may act for your own unit only, not {unit_id}")
 
 
 def _read(unit: UnitRow, venue: CurrentVenue, state: State) -> UnitRead:
     posts = post_locations(venue.scenario.posts)
-    return unit_read(unit, posts, state.clock.now(), state.settings.position_max_age_s)
+    return units.unit_read(unit, posts, state.clock.now(), state.settings.position_max_age_s)
 
 
 @router.get("/units/status-labels", summary="Unit states and their display labels")
-def read_status_labels(who: Staff) -> dict[str, Any]:
-    return status_labels().as_json()
+def read_status_labels(who: Staff) -> StatusLabelsRead:
+    return StatusLabelsRead.model_validate(status_labels().as_json())
 
 
 @router.get("/units", summary="Units of the active venue, with stale flags")
@@ -137,7 +88,7 @@ def read_units(
         capability=capability,
     )  # fmt: skip
     posts, now = post_locations(venue.scenario.posts), now
-    return [unit_read(u, posts, now, state.settings.position_max_age_s) for u in found]
+    return [units.unit_read(u, posts, now, state.settings.position_max_age_s) for u in found]
 
 
 @router.post("/units", status_code=201, summary="Add a unit")
@@ -149,13 +100,10 @@ def create_unit(
     session: DbSession,
     now: Now,
 ) -> UnitRead:
-    try:
-        with unit_of_work(session):
-            unit = roster.create_unit(
-                session, venue=venue.scenario, data=body, actor=who.subject, now=now
-            )
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        unit = roster.create_unit(
+            session, venue=venue.scenario, data=body, actor=who.subject, now=now
+        )
     return _read(unit, venue, state)
 
 
@@ -163,10 +111,7 @@ def create_unit(
 def read_unit(
     unit_id: str, who: Staff, venue: CurrentVenue, state: State, session: DbSession
 ) -> UnitRead:
-    try:
-        return _read(units.get_unit(session, unit_id=unit_id), venue, state)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    return _read(units.get_unit(session, unit_id=unit_id), venue, state)
 
 
 @router.patch(
@@ -180,11 +125,8 @@ def update_unit(
     state: State,
     session: DbSession,
 ) -> UnitRead:
-    try:
-        with unit_of_work(session):
-            unit = roster.update_unit(session, venue=venue.scenario, unit_id=unit_id, data=body)
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        unit = roster.update_unit(session, venue=venue.scenario, unit_id=unit_id, data=body)
     return _read(unit, venue, state)
 
 
@@ -199,14 +141,11 @@ def change_status(
     now: Now,
 ) -> UnitRead:
     _own_unit_only(who, unit_id)
-    try:
-        with unit_of_work(session):
-            unit = units.change_unit_status(
-                session, unit_id=unit_id, status=body.status, label=body.label,
-                actor=who.subject, now=now,
-            )  # fmt: skip
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        unit = units.change_unit_status(
+            session, unit_id=unit_id, status=body.status, label=body.label,
+            actor=who.subject, now=now,
+        )  # fmt: skip
     return _read(unit, venue, state)
 
 
@@ -226,14 +165,11 @@ def post_position(
 def _record(
     session: Session, state: State, unit_id: str, report: PositionReport, source: str
 ) -> PositionAccepted:
-    try:
-        with unit_of_work(session):
-            outcome = units.record_position(
-                session, unit_id=unit_id, report=report, source=source, now=state.clock.now(),
-                max_age_s=state.settings.position_max_age_s,
-            )  # fmt: skip
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        outcome = units.record_position(
+            session, unit_id=unit_id, report=report, source=source, now=state.clock.now(),
+            max_age_s=state.settings.position_max_age_s,
+        )  # fmt: skip
     return PositionAccepted(
         unit_id=outcome.unit_id, reported_at=outcome.reported_at, latest=outcome.latest,
         stale=outcome.stale,
@@ -271,15 +207,10 @@ def osmand_position(
     session: DbSession,
     now: Now,
 ) -> Response:
-    try:
-        device = _device_report(request, body, now, state.settings.osmand_speed_unit)
-    except ReportError as exc:
-        raise _problem(exc) from exc
+    device = _device_report(request, body, now, state.settings.osmand_speed_unit)
     unit = units.unit_of_device(session, device_id=device.device_id)
     if unit is None or unit != who.unit_id:
-        raise ProblemError(
-            403, "Forbidden", f"device {device.device_id!r} is not the unit this token is for"
-        )
+        raise Forbidden(f"device {device.device_id!r} is not the unit this token is for")
     _record(session, state, unit, device.position, device.protocol)
     return Response(status_code=200)
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 import opencc
 from rapidfuzz import fuzz, process
 
+from lakeguard.errors import Invalid
 from lakeguard.venue.loader import Scenario
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -55,14 +56,16 @@ class Place:
     score: float
 
 
-class UnknownPlace(LookupError):
+class UnknownPlace(Invalid):
     """No known place matches; ``suggestions`` are the closest names."""
+
+    title = "Unknown place"
 
     def __init__(self, query: str, suggestions: list[str]) -> None:
         self.query = query
         self.suggestions = suggestions
         hint = f"; closest: {', '.join(suggestions)}" if suggestions else ""
-        super().__init__(f"unknown place {query!r}{hint}")
+        super().__init__(f"unknown place {query!r}{hint}", field="place", suggestions=suggestions)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lakeguard.clock import IsoTime
 from lakeguard.store.base import Base
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -64,3 +66,127 @@ class TimelineRow(Base):
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(default="")
+
+
+# -- what the API answers -------------------------------------------------------------------
+
+
+class IncidentRead(BaseModel):
+    """An incident as the board lists it."""
+
+    id: int
+    type: str
+    priority: int
+    status: str
+    source: str
+    lon: float
+    lat: float
+    area_id: str | None
+    station_id: str | None
+    place: str
+    description: str
+    received_at: IsoTime
+    closed_at: IsoTime | None
+
+    @classmethod
+    def of(cls, row: IncidentRow) -> Self:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class AssignmentRead(BaseModel):
+    unit_id: str
+    status: str
+    eta_s: float | None
+    reasons: list[str]
+    dispatched_at: IsoTime
+
+
+class TimelineEntryRead(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    at: IsoTime
+    unit_id: str | None
+    from_: str | None = Field(alias="from")
+    to: str
+    actor: str
+
+
+class IncidentDetailRead(IncidentRead):
+    """One incident with its units and its timeline."""
+
+    assignments: list[AssignmentRead]
+    timeline: list[TimelineEntryRead]
+
+
+class PickRead(BaseModel):
+    unit_id: str
+    eta_s: float
+    capability: str | None
+    reasons: list[str]
+
+
+class ShortfallRead(BaseModel):
+    capability: str | None
+    missing: int
+    code: str
+
+
+class RecommendationRead(BaseModel):
+    """Units to send, nearest first, and what the plan still lacks."""
+
+    plan: str
+    complete: bool
+    considered: int
+    units: list[PickRead]
+    shortfalls: list[ShortfallRead]
+
+
+class DispatchRead(BaseModel):
+    incident_id: int
+    dispatched: list[str]
+
+
+class AssignmentStatusRead(BaseModel):
+    incident_id: int
+    unit_id: str
+    status: str
+
+
+class IntervalSummary(BaseModel):
+    count: int
+    p50: float
+    p90: float
+    mean: float
+    max: float
+
+
+class ResponseMetricsRead(BaseModel):
+    """NFPA 1710 intervals: per group key (``all`` when ungrouped), per interval."""
+
+    since: IsoTime | None
+    group_by: str | None
+    intervals: dict[str, dict[str, IntervalSummary]]
+
+
+class BoardAssignmentRead(BaseModel):
+    unit_id: str
+    status: str
+    eta_s: float | None
+
+
+class BoardIncidentRead(BaseModel):
+    """An incident on the dashboard: no description (reading one is audited, one by one)."""
+
+    id: int
+    type: str
+    priority: int
+    status: str
+    source: str
+    lon: float
+    lat: float
+    area_id: str | None
+    station_id: str | None
+    place: str
+    received_at: IsoTime
+    closed_at: IsoTime | None
+    assignments: list[BoardAssignmentRead]

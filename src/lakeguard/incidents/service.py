@@ -15,6 +15,7 @@ from shapely.geometry import Point
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakeguard.errors import Invalid, NotFound
 from lakeguard.forces.service import change_unit_status, dispatchable_units
 from lakeguard.incidents.engine import Candidate, CandidatePool, Recommendation, recommend
 from lakeguard.incidents.events import (
@@ -55,13 +56,15 @@ UNIT_STATUS_FOR = {
 }
 
 
-class IncidentNotFound(LookupError):
+class IncidentNotFound(NotFound):
     pass
 
 
-class UnknownIncidentType(ValueError):
+class UnknownIncidentType(Invalid):
+    title = "Unknown incident type"
+
     def __init__(self, code: str, known: Sequence[str]) -> None:
-        super().__init__(f"unknown incident type {code!r}; known: {', '.join(known)}")
+        super().__init__(f"unknown incident type {code!r}; known: {', '.join(known)}", field="type")
 
 
 @dataclass(frozen=True)
@@ -151,10 +154,10 @@ def create_incident(
     """Record a new incident, located by coordinates or by place name."""
     plan = venue.plan(type)
     if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+        raise Invalid(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
     if lon is None or lat is None:
         if not place:
-            raise ValueError("give either lon and lat, or a place name")
+            raise Invalid("give either lon and lat, or a place name")
         found = venue.gazetteer.resolve(place)  # raises UnknownPlace with suggestions
         lon, lat, place_label = found.lon, found.lat, f"{place} → {found.name_zh} {found.name_en}"
     else:
@@ -312,7 +315,7 @@ def dispatch_units(
     check_can_dispatch(IncidentStatus(incident.status))
     existing = {a.unit_id for a in assignments_of(session, incident_id=incident_id)}
     if not units:
-        raise ValueError("no units to dispatch")
+        raise Invalid("no units to dispatch")
     created = []
     for unit_id, eta, reasons in units:
         if unit_id in existing:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from lakeguard.errors import Conflict
+
 
 class IncidentStatus(StrEnum):
     RECEIVED = "received"
@@ -61,8 +63,10 @@ _ASSIGNMENT_STAGE = {
 }
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(Conflict):
     """A move the timeline does not allow; the message says which and why."""
+
+    title = "Illegal transition"
 
 
 def check_assignment_move(current: AssignmentStatus, target: AssignmentStatus) -> None:

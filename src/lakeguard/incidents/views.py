@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import AppState
-from lakeguard.auth.audit import audit_read
 from lakeguard.auth.policy import Dispatcher, Watcher, require
 from lakeguard.auth.roles import COMMAND, RESPONSE, Principal, Role
-from lakeguard.incidents import metrics
+from lakeguard.errors import Forbidden
+from lakeguard.incidents import metrics, queries
 from lakeguard.incidents import service as incidents
 from lakeguard.incidents.engine import Recommendation
-from lakeguard.incidents.gazetteer import UnknownPlace
-from lakeguard.incidents.models import IncidentRow
-from lakeguard.incidents.states import AssignmentStatus, IllegalTransition
+from lakeguard.incidents.models import (
+    AssignmentStatusRead,
+    DispatchRead,
+    IncidentDetailRead,
+    IncidentRead,
+    PickRead,
+    RecommendationRead,
+    ResponseMetricsRead,
+    ShortfallRead,
+)
+from lakeguard.incidents.states import AssignmentStatus
+from lakeguard.venue.plans import ResponsePlan
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
@@ -64,90 +72,46 @@ def _densities(state: AppState, now: datetime) -> dict[str, float] | None:
     return state.crowd.densities(now) if state.crowd is not None else None
 
 
-def incident_json(row: IncidentRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "type": row.type,
-        "priority": row.priority,
-        "status": row.status,
-        "source": row.source,
-        "lon": row.lon,
-        "lat": row.lat,
-        "area_id": row.area_id,
-        "station_id": row.station_id,
-        "place": row.place,
-        "description": row.description,
-        "received_at": row.received_at.isoformat(),
-        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
-    }
-
-
-def recommendation_json(rec: Recommendation) -> dict[str, Any]:
-    return {
-        "plan": rec.plan,
-        "complete": rec.complete,
-        "considered": rec.considered,
-        "units": [
-            {
-                "unit_id": p.unit_id,
-                "eta_s": round(p.eta_s, 1),
-                "capability": p.capability,
-                "reasons": [r.value for r in p.reasons],
-            }
+def recommendation_read(rec: Recommendation) -> RecommendationRead:
+    return RecommendationRead(
+        plan=rec.plan,
+        complete=rec.complete,
+        considered=rec.considered,
+        units=[
+            PickRead(
+                unit_id=p.unit_id,
+                eta_s=round(p.eta_s, 1),
+                capability=p.capability,
+                reasons=[r.value for r in p.reasons],
+            )
             for p in rec.picks
         ],
-        "shortfalls": [
-            {"capability": g.capability, "missing": g.missing, "code": g.code.value}
+        shortfalls=[
+            ShortfallRead(capability=g.capability, missing=g.missing, code=g.code.value)
             for g in rec.gaps
         ],
-    }
-
-
-def _errors(exc: Exception) -> ProblemError:
-    if isinstance(exc, UnknownPlace):
-        return ProblemError(
-            422, "Unknown place", str(exc), field="place", suggestions=exc.suggestions
-        )
-    if isinstance(exc, incidents.UnknownIncidentType):
-        return ProblemError(422, "Unknown incident type", str(exc), field="type")
-    if isinstance(exc, incidents.IncidentNotFound):
-        return ProblemError(404, "Not found", str(exc))
-    if isinstance(exc, IllegalTransition):
-        return ProblemError(409, "Illegal transition", str(exc))
-    return ProblemError(422, "Invalid request", str(exc))
-
-
-_EXPECTED = (
-    UnknownPlace,
-    incidents.UnknownIncidentType,
-    incidents.IncidentNotFound,
-    IllegalTransition,
-    ValueError,
-)
+    )
 
 
 @router.post("/incidents", status_code=201, summary="Report an incident")
 def create_incident(
     body: IncidentCreate, who: Dispatcher, venue: CurrentVenue, session: DbSession, now: Now
-) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = incidents.create_incident(
-                session,
-                venue=venue.context,
-                type=body.type,
-                source=body.source,
-                actor=who.subject,
-                now=now,
-                lon=body.lon,
-                lat=body.lat,
-                place=body.place,
-                description=body.description,
-                caller=body.caller,
-            )
-            return incident_json(row)
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+) -> IncidentRead:
+    with unit_of_work(session):
+        row = incidents.create_incident(
+            session,
+            venue=venue.context,
+            type=body.type,
+            source=body.source,
+            actor=who.subject,
+            now=now,
+            lon=body.lon,
+            lat=body.lat,
+            place=body.place,
+            description=body.description,
+            caller=body.caller,
+        )
+        return IncidentRead.of(row)
 
 
 @router.get("/incidents", summary="The incident board")
@@ -156,46 +120,20 @@ def list_incidents(
     session: DbSession,
     status: Annotated[str | None, Query(description="a status, or 'open'")] = None,
     limit: Annotated[int, Query(ge=1, le=5000, description="at most this many")] = 200,
-) -> list[dict[str, Any]]:
+) -> list[IncidentRead]:
     rows = incidents.list_incidents(session, status=status, limit=limit)
-    return [incident_json(r) for r in rows]
+    return [IncidentRead.of(r) for r in rows]
 
 
 @router.get("/incidents/{incident_id}", summary="One incident with its units and timeline")
 def read_incident(
     incident_id: int, who: Watcher, session: DbSession, venue: CurrentVenue
-) -> dict[str, Any]:
-    try:
-        row = incidents.get_incident(session, incident_id=incident_id)
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
-    plan = venue.context.plans.get(row.type)
-    if plan is not None and plan.sensitive:
-        # A lost child's description is sensitive personal information: every read is logged.
-        with unit_of_work(session):
-            audit_read(session, who, "incident", str(row.id), datetime.now(UTC))
-    body = incident_json(row)
-    body["assignments"] = [
-        {
-            "unit_id": a.unit_id,
-            "status": a.status,
-            "eta_s": a.eta_s,
-            "reasons": a.reasons,
-            "dispatched_at": a.dispatched_at.isoformat(),
-        }
-        for a in incidents.assignments_of(session, incident_id=incident_id)
-    ]
-    body["timeline"] = [
-        {
-            "at": t.at.isoformat(),
-            "unit_id": t.unit_id,
-            "from": t.from_status,
-            "to": t.to_status,
-            "actor": t.actor,
-        }
-        for t in incidents.timeline_of(session, incident_id=incident_id)
-    ]
-    return body
+) -> IncidentDetailRead:
+    with unit_of_work(session):
+        row = queries.read_incident(
+            session, incident_id=incident_id, plans=venue.context.plans, reader=who
+        )
+        return queries.incident_detail(session, row)
 
 
 @router.get("/incidents/{incident_id}/recommendation", summary="Units to send, ranked by ETA")
@@ -206,20 +144,17 @@ def read_recommendation(
     session: DbSession,
     now: Now,
     state: State,
-) -> dict[str, Any]:
-    try:
-        row = incidents.get_incident(session, incident_id=incident_id)
-        rec = incidents.recommend_for(
-            session,
-            venue=venue.context,
-            incident=row,
-            now=now,
-            max_age_s=state.settings.position_max_age_s,
-            densities=_densities(state, now),
-        )
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
-    return recommendation_json(rec)
+) -> RecommendationRead:
+    row = incidents.get_incident(session, incident_id=incident_id)
+    rec = incidents.recommend_for(
+        session,
+        venue=venue.context,
+        incident=row,
+        now=now,
+        max_age_s=state.settings.position_max_age_s,
+        densities=_densities(state, now),
+    )
+    return recommendation_read(rec)
 
 
 @router.post("/incidents/{incident_id}/dispatch", summary="Send units")
@@ -231,30 +166,27 @@ def dispatch(
     session: DbSession,
     now: Now,
     state: State,
-) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = incidents.get_incident(session, incident_id=incident_id)
-            if body.accept_recommendation:
-                rec = incidents.recommend_for(
-                    session,
-                    venue=venue.context,
-                    incident=row,
-                    now=now,
-                    max_age_s=state.settings.position_max_age_s,
-                    densities=_densities(state, now),
-                )
-                chosen: list[tuple[str, float | None, list[str]]] = [
-                    (p.unit_id, p.eta_s, [r.value for r in p.reasons]) for p in rec.picks
-                ]
-            else:
-                chosen = [(uid, None, ["dispatcher_choice"]) for uid in body.unit_ids]
-            created = incidents.dispatch_units(
-                session, incident_id=incident_id, units=chosen, actor=who.subject, now=now
+) -> DispatchRead:
+    with unit_of_work(session):
+        row = incidents.get_incident(session, incident_id=incident_id)
+        if body.accept_recommendation:
+            rec = incidents.recommend_for(
+                session,
+                venue=venue.context,
+                incident=row,
+                now=now,
+                max_age_s=state.settings.position_max_age_s,
+                densities=_densities(state, now),
             )
-            return {"incident_id": incident_id, "dispatched": [a.unit_id for a in created]}
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+            chosen: list[tuple[str, float | None, list[str]]] = [
+                (p.unit_id, p.eta_s, [r.value for r in p.reasons]) for p in rec.picks
+            ]
+        else:
+            chosen = [(uid, None, ["dispatcher_choice"]) for uid in body.unit_ids]
+        created = incidents.dispatch_units(
+            session, incident_id=incident_id, units=chosen, actor=who.subject, now=now
+        )
+        return DispatchRead(incident_id=incident_id, dispatched=[a.unit_id for a in created])
 
 
 @router.post("/incidents/{incident_id}/assignments/{unit_id}", summary="A unit's progress")
@@ -265,54 +197,41 @@ def update_assignment(
     who: Responder,
     session: DbSession,
     now: Now,
-) -> dict[str, Any]:
+) -> AssignmentStatusRead:
     field_only = not who.roles & COMMAND
     if field_only and who.unit_id != unit_id:
-        raise ProblemError(403, "Forbidden", "officers report progress for their own unit only")
-    try:
-        with unit_of_work(session):
-            a = incidents.change_assignment_status(
-                session,
-                incident_id=incident_id,
-                unit_id=unit_id,
-                status=AssignmentStatus(body.status),
-                actor=who.subject,
-                now=now,
-            )
-            return {"incident_id": incident_id, "unit_id": unit_id, "status": a.status}
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+        raise Forbidden("officers report progress for their own unit only")
+    with unit_of_work(session):
+        a = incidents.change_assignment_status(
+            session,
+            incident_id=incident_id,
+            unit_id=unit_id,
+            status=AssignmentStatus(body.status),
+            actor=who.subject,
+            now=now,
+        )
+        return AssignmentStatusRead(incident_id=incident_id, unit_id=unit_id, status=a.status)
 
 
 @router.post("/incidents/{incident_id}/close", summary="Close a resolved incident")
-def close(incident_id: int, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            return incident_json(
-                incidents.close_incident(
-                    session, incident_id=incident_id, actor=who.subject, now=now
-                )
-            )
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+def close(incident_id: int, who: Dispatcher, session: DbSession, now: Now) -> IncidentRead:
+    with unit_of_work(session):
+        return IncidentRead.of(
+            incidents.close_incident(session, incident_id=incident_id, actor=who.subject, now=now)
+        )
 
 
 @router.post("/incidents/{incident_id}/cancel", summary="Cancel before anyone is on scene")
-def cancel(incident_id: int, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            return incident_json(
-                incidents.cancel_incident(
-                    session, incident_id=incident_id, actor=who.subject, now=now
-                )
-            )
-    except _EXPECTED as exc:
-        raise _errors(exc) from exc
+def cancel(incident_id: int, who: Dispatcher, session: DbSession, now: Now) -> IncidentRead:
+    with unit_of_work(session):
+        return IncidentRead.of(
+            incidents.cancel_incident(session, incident_id=incident_id, actor=who.subject, now=now)
+        )
 
 
 @router.get("/incident-types", summary="Incident types and their response plans")
-def incident_types(who: Watcher, venue: CurrentVenue) -> list[dict[str, Any]]:
-    return [plan.model_dump(mode="json") for plan in venue.context.plans.values()]
+def incident_types(who: Watcher, venue: CurrentVenue) -> list[ResponsePlan]:
+    return list(venue.context.plans.values())
 
 
 @router.get("/places", summary="Complete a place name from the gazetteer")
@@ -328,10 +247,8 @@ def response_metrics(
     session: DbSession,
     since: Annotated[datetime | None, Query(description="UTC ISO time; default: all")] = None,
     group_by: Annotated[Literal["type", "area", "station", "unit"] | None, Query()] = None,
-) -> dict[str, Any]:
+) -> ResponseMetricsRead:
     found = metrics.samples(incidents.incident_times(session, since=since))
-    return {
-        "since": since.isoformat() if since else None,
-        "group_by": group_by,
-        "intervals": metrics.report(found, group_by),
-    }
+    return ResponseMetricsRead.model_validate(
+        {"since": since, "group_by": group_by, "intervals": metrics.report(found, group_by)}
+    )

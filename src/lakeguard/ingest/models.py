@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, BigInteger, Double, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lakeguard.clock import IsoTime
 from lakeguard.store.base import Base
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -58,3 +60,19 @@ class RejectRow(Base):
     event_id: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str]
     payload: Mapped[Any] = mapped_column(JSON)  # the item as sent, cut to a bounded size
+
+
+class RejectRead(BaseModel):
+    """A dead letter: an observation refused, with why and the item as sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    received_at: IsoTime
+    source: str
+    sender: str
+    index: int
+    sensor_id: str | None
+    event_id: str | None
+    reason: str
+    payload: Any

@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lakeguard.errors import TooLarge
 from lakeguard.ingest.models import ObservationRow, RejectRow
 from lakeguard.ingest.schema import (
     ACCEPTS,
@@ -51,7 +52,9 @@ class ConcurrentIngest(RuntimeError):
         )
 
 
-class BatchTooLarge(ValueError):
+class BatchTooLarge(TooLarge):
+    title = "Batch too large"
+
     def __init__(self, size: int) -> None:
         super().__init__(f"a batch holds at most {MAX_BATCH} observations; this one has {size}")
 

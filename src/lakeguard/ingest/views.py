@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
-from lakeguard.api.deps import DbSession, State
-from lakeguard.api.problems import ProblemError
+from lakeguard.api.deps import DbSession, NoVenueLoaded, State
 from lakeguard.auth.policy import Overseer, require
 from lakeguard.auth.roles import Principal, Role
+from lakeguard.errors import Forbidden
+from lakeguard.ingest.models import RejectRead
 from lakeguard.ingest.schema import BatchResult
-from lakeguard.ingest.service import BatchTooLarge, list_rejects, reject_json
+from lakeguard.ingest.service import list_rejects, reject_json
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -22,7 +23,7 @@ Device = Annotated[Principal, Depends(require(Role.DEVICE, Role.ADMIN, scope="ob
 def _reporter(who: Device) -> Principal:
     """A sensor's own token, or an integration account (a vendor platform's adapter)."""
     if Role.ADMIN not in who.roles and who.sensor_id is None:
-        raise ProblemError(403, "Forbidden", "only a sensor's own token reports observations")
+        raise Forbidden("only a sensor's own token reports observations")
     return who
 
 
@@ -40,22 +41,23 @@ async def post_observations(
     body: Annotated[list[Any], Body(description="observations, each an object with a kind")],
 ) -> BatchResult:
     if state.ingest is None:
-        raise ProblemError(503, "No venue loaded", "load a scenario, then restart the server")
+        raise NoVenueLoaded("load a scenario, then restart the server")
     only_sensor = None if Role.ADMIN in who.roles else who.sensor_id
-    try:
-        return await run_in_threadpool(
-            state.ingest.ingest,
-            body,
-            sender=who.subject,
-            source="http",
-            now=state.clock.now(),
-            only_sensor=only_sensor,
-        )
-    except BatchTooLarge as exc:
-        raise ProblemError(413, "Batch too large", str(exc)) from exc
+    return await run_in_threadpool(
+        state.ingest.ingest,
+        body,
+        sender=who.subject,
+        source="http",
+        now=state.clock.now(),
+        only_sensor=only_sensor,
+    )
 
 
-@router.get("/observations/rejects", summary="Refused observations (dead letters), newest first")
+@router.get(
+    "/observations/rejects",
+    response_model=list[RejectRead],
+    summary="Refused observations (dead letters), newest first",
+)
 def read_rejects(
     who: Overseer,
     session: DbSession,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakeguard.community.models import CommunityRow, LiaisonGroupRow
+from lakeguard.errors import Invalid, NotFound
 from lakeguard.notify.events import BroadcastSent
 from lakeguard.notify.models import BroadcastRow, DeliveryRow
 from lakeguard.notify.rules import Directory, plan_event
@@ -25,17 +26,21 @@ KINDS = ("anti_fraud", "closure", "weather", "other")
 NO_TARGET = "no_target"
 
 
-class BroadcastNotFound(LookupError):
+class BroadcastNotFound(NotFound):
     pass
 
 
-class UnknownGroups(ValueError):
+class UnknownGroups(Invalid):
+    title = "Unknown groups"
+
     def __init__(self, ids: Iterable[int]) -> None:
-        super().__init__(f"no liaison groups with ids {', '.join(map(str, sorted(ids)))}")
+        super().__init__(
+            f"no liaison groups with ids {', '.join(map(str, sorted(ids)))}", field="group_ids"
+        )
 
 
-class NoGroups(ValueError):
-    pass
+class NoGroups(Invalid):
+    title = "No groups chosen"
 
 
 def resolve_groups(

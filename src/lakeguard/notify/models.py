@@ -6,9 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lakeguard.clock import IsoTime
 from lakeguard.store.base import Base
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -91,3 +93,75 @@ class BroadcastRow(Base):
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+
+
+# -- what the API answers -------------------------------------------------------------------
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RuleRead(_Read):
+    name: str
+    topic: str
+    description: str
+
+
+class TargetsRead(_Read):
+    """Configured targets (each as its type's settings, secrets as their last four) and rules."""
+
+    targets: list[dict[str, Any]]
+    rules: list[RuleRead]
+
+
+class DeliveryRead(_Read):
+    id: int
+    key: str
+    event_id: str
+    topic: str
+    target: str
+    title: str
+    severity: str
+    status: str
+    attempts: int
+    created_at: IsoTime
+    next_attempt_at: IsoTime
+    sent_at: IsoTime | None
+    message_id: int | None
+    last_error: str
+
+
+class DeliveriesRead(_Read):
+    deliveries: list[DeliveryRead]
+
+
+class BroadcastRead(_Read):
+    id: int
+    kind: str
+    title: str
+    body: str
+    selection: dict[str, Any]
+    event_id: str
+    created_by: str
+    created_at: IsoTime
+
+
+class GroupDeliveryRead(_Read):
+    """A group a broadcast went to, and the delivery to its target."""
+
+    group_id: int
+    name: str
+    target: str | None
+    status: str
+    attempts: int
+    sent_at: IsoTime | None
+    last_error: str
+
+
+class BroadcastDetailRead(BroadcastRead):
+    groups: list[GroupDeliveryRead]
+
+
+class BroadcastsRead(_Read):
+    broadcasts: list[BroadcastRead]

@@ -9,11 +9,18 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lakeguard.api.deps import DbSession, State, unit_of_work
-from lakeguard.api.problems import ProblemError
 from lakeguard.api.state import AppState
 from lakeguard.auth.policy import Dispatcher, Overseer, Watcher
 from lakeguard.notify import broadcasts
-from lakeguard.notify.models import BroadcastRow, DeliveryRow, DeliveryStatus
+from lakeguard.notify.models import (
+    BroadcastDetailRead,
+    BroadcastRow,
+    BroadcastsRead,
+    DeliveriesRead,
+    DeliveryRow,
+    DeliveryStatus,
+    TargetsRead,
+)
 from lakeguard.notify.rules import RULES
 from lakeguard.notify.service import list_deliveries
 from lakeguard.notify.targets import TargetConfig, targets_by_name
@@ -78,7 +85,11 @@ def broadcast_json(row: BroadcastRow, groups: list[dict[str, Any]] | None = None
     return found
 
 
-@router.get("/notify/targets", summary="Configured targets, secrets as their last four")
+@router.get(
+    "/notify/targets",
+    response_model=TargetsRead,
+    summary="Configured targets, secrets as their last four",
+)
 def get_targets(who: Overseer, state: State) -> dict[str, Any]:
     return {
         "targets": [t.listing() for t in _targets(state).values()],
@@ -86,7 +97,11 @@ def get_targets(who: Overseer, state: State) -> dict[str, Any]:
     }
 
 
-@router.get("/notify/deliveries", summary="Deliveries, newest first (status=dead: dead letters)")
+@router.get(
+    "/notify/deliveries",
+    response_model=DeliveriesRead,
+    summary="Deliveries, newest first (status=dead: dead letters)",
+)
 def get_deliveries(
     who: Watcher,
     session: DbSession,
@@ -98,33 +113,33 @@ def get_deliveries(
     return {"deliveries": [delivery_json(r) for r in rows]}
 
 
-@router.post("/broadcasts", status_code=201, summary="Broadcast a notice to liaison groups")
+@router.post(
+    "/broadcasts",
+    status_code=201,
+    response_model=BroadcastDetailRead,
+    summary="Broadcast a notice to liaison groups",
+)
 def post_broadcast(
     body: BroadcastCreate, who: Dispatcher, state: State, session: DbSession
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = broadcasts.create_broadcast(
-                session,
-                kind=body.kind,
-                title=body.title,
-                body=body.body,
-                group_ids=body.group_ids,
-                station_ids=body.station_ids,
-                whole_venue=body.whole_venue,
-                venue_id=state.venue.scenario.id if state.venue is not None else None,
-                known_targets=_targets(state),
-                actor=who.subject,
-                now=datetime.now(UTC),
-            )
-    except broadcasts.UnknownGroups as exc:
-        raise ProblemError(422, "Unknown groups", str(exc), field="group_ids") from exc
-    except broadcasts.NoGroups as exc:
-        raise ProblemError(422, "No groups chosen", str(exc)) from exc
+    with unit_of_work(session):
+        row = broadcasts.create_broadcast(
+            session,
+            kind=body.kind,
+            title=body.title,
+            body=body.body,
+            group_ids=body.group_ids,
+            station_ids=body.station_ids,
+            whole_venue=body.whole_venue,
+            venue_id=state.venue.scenario.id if state.venue is not None else None,
+            known_targets=_targets(state),
+            actor=who.subject,
+            now=datetime.now(UTC),
+        )
     return broadcast_json(row, broadcasts.group_statuses(session, row))
 
 
-@router.get("/broadcasts", summary="Broadcasts, newest first")
+@router.get("/broadcasts", response_model=BroadcastsRead, summary="Broadcasts, newest first")
 def get_broadcasts(
     who: Watcher, session: DbSession, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> dict[str, Any]:
@@ -133,10 +148,11 @@ def get_broadcasts(
     }
 
 
-@router.get("/broadcasts/{broadcast_id}", summary="A broadcast and each group's delivery status")
+@router.get(
+    "/broadcasts/{broadcast_id}",
+    response_model=BroadcastDetailRead,
+    summary="A broadcast and each group's delivery status",
+)
 def get_broadcast(broadcast_id: int, who: Watcher, session: DbSession) -> dict[str, Any]:
-    try:
-        row = broadcasts.get_broadcast(session, broadcast_id)
-    except broadcasts.BroadcastNotFound as exc:
-        raise ProblemError(404, "Not found", str(exc)) from exc
+    row = broadcasts.get_broadcast(session, broadcast_id)
     return broadcast_json(row, broadcasts.group_statuses(session, row))

@@ -8,6 +8,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from lakeguard.errors import Invalid
+
+
+class InvalidMonth(Invalid):
+    """A month that is not ``YYYY-MM``."""
+
 
 class TaskType(StrEnum):
     AREA_DEFENCE = "area_defence"
@@ -38,7 +44,7 @@ def month_bounds(month: str) -> tuple[date, date]:
         year, number = (int(part) for part in month.split("-"))
         last = calendar.monthrange(year, number)[1]
     except (ValueError, calendar.IllegalMonthError) as exc:
-        raise ValueError(f"a month is YYYY-MM, got {month!r}") from exc
+        raise InvalidMonth(f"a month is YYYY-MM, got {month!r}", field="month") from exc
     return date(year, number, 1), date(year, number, last)
 
 

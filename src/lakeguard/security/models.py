@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -109,3 +110,82 @@ class TrainingAttendanceRow(Base):
     unit_id: Mapped[str] = mapped_column(
         ForeignKey("units.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+# -- what the API answers -------------------------------------------------------------------
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CertificateAdded(_Read):
+    id: int
+    unit_id: str
+    kind: str
+    number: str
+
+
+class CertificateRead(_Read):
+    id: int
+    kind: str
+    number: str
+    issued_on: date | None
+    expires_on: date | None
+
+
+class JointStationRead(_Read):
+    id: str
+    name: str
+    station: str
+    members: list[str]
+
+
+class MembersAdded(JointStationRead):
+    added: list[str]
+
+
+class JointTaskRead(_Read):
+    id: int
+    joint_station: str | None
+    type: str
+    date: date
+    shift: str
+    place: str
+    note: str
+    unit_ids: list[str]
+
+
+class TrainingRead(_Read):
+    id: int
+    type: str
+    held_on: date
+    title: str
+    place: str
+    joint_station: str | None
+
+
+class TrainingRecorded(TrainingRead):
+    attended: list[str]
+
+
+class AttendanceAdded(_Read):
+    session_id: int
+    added: list[str]
+
+
+class CompanyTrainingRead(_Read):
+    company: str
+    guards: int
+    trained: int
+    overdue: int
+    trained_share: float | None
+    overdue_units: list[str]
+
+
+class TrainingReportRead(_Read):
+    """Per security company: guards trained in the month, and guards overdue."""
+
+    month: str
+    overdue_days: int
+    companies: list[CompanyTrainingRead]

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lakeguard.errors import Conflict, Invalid, NotFound
 from lakeguard.forces.engine import SHIFT_PATTERN
 from lakeguard.forces.models import UnitRow
 from lakeguard.security.engine import CertificateKind, TaskType, TrainingType
@@ -25,11 +26,15 @@ from lakeguard.security.models import (
 from lakeguard.venue.loader import Scenario
 
 
-class RecordNotFound(LookupError):
+class RecordNotFound(NotFound):
     pass
 
 
-class InvalidRecord(ValueError):
+class InvalidRecord(Invalid):
+    pass
+
+
+class RecordExists(Conflict):
     pass
 
 
@@ -87,7 +92,7 @@ def create_joint_station(
     if station_id not in stations:
         raise InvalidRecord(f"unknown station {station_id!r}; known: {', '.join(stations)}")
     if session.get(JointStationRow, joint_station_id) is not None:
-        raise InvalidRecord(f"a joint station {joint_station_id!r} exists already")
+        raise RecordExists(f"a joint station {joint_station_id!r} exists already")
     row = JointStationRow(id=joint_station_id, name=name, station_id=station_id, created_at=now)
     session.add(row)
     session.flush()

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import Commander, Dispatcher, Staff, Watcher
 from lakeguard.forces.engine import SHIFT_PATTERN
 from lakeguard.security import service as security
@@ -20,7 +19,20 @@ from lakeguard.security.engine import (
     TrainingType,
     training_report,
 )
-from lakeguard.security.models import JointStationRow, JointTaskRow, TrainingSessionRow
+from lakeguard.security.models import (
+    AttendanceAdded,
+    CertificateAdded,
+    CertificateRead,
+    JointStationRead,
+    JointStationRow,
+    JointTaskRead,
+    JointTaskRow,
+    MembersAdded,
+    TrainingRead,
+    TrainingRecorded,
+    TrainingReportRead,
+    TrainingSessionRow,
+)
 
 router = APIRouter(prefix="/api/v1/security", tags=["security"])
 
@@ -65,15 +77,6 @@ class TrainingIn(_Body):
     joint_station: str | None = None
 
 
-def _problem(exc: Exception) -> ProblemError:
-    if isinstance(exc, LookupError):
-        return ProblemError(404, "Not found", str(exc))
-    return ProblemError(422, "Invalid request", str(exc))
-
-
-_EXPECTED = (LookupError, ValueError)
-
-
 def station_json(row: JointStationRow, members: list[str]) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "station": row.station_id, "members": members}
 
@@ -102,26 +105,32 @@ def training_json(row: TrainingSessionRow) -> dict[str, Any]:
     }
 
 
-@router.post("/guards/{unit_id}/certificates", status_code=201, summary="Record a certificate")
+@router.post(
+    "/guards/{unit_id}/certificates",
+    status_code=201,
+    response_model=CertificateAdded,
+    summary="Record a certificate",
+)
 def add_certificate(
     unit_id: str, body: CertificateIn, who: Commander, session: DbSession
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = security.add_certificate(
-                session,
-                unit_id=unit_id,
-                kind=body.kind,
-                number=body.number,
-                issued_on=body.issued_on,
-                expires_on=body.expires_on,
-            )
-            return {"id": row.id, "unit_id": unit_id, "kind": row.kind, "number": row.number}
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = security.add_certificate(
+            session,
+            unit_id=unit_id,
+            kind=body.kind,
+            number=body.number,
+            issued_on=body.issued_on,
+            expires_on=body.expires_on,
+        )
+        return {"id": row.id, "unit_id": unit_id, "kind": row.kind, "number": row.number}
 
 
-@router.get("/guards/{unit_id}/certificates", summary="A guard's certificates")
+@router.get(
+    "/guards/{unit_id}/certificates",
+    response_model=list[CertificateRead],
+    summary="A guard's certificates",
+)
 def list_certificates(unit_id: str, who: Staff, session: DbSession) -> list[dict[str, Any]]:
     return [
         {
@@ -135,26 +144,32 @@ def list_certificates(unit_id: str, who: Staff, session: DbSession) -> list[dict
     ]
 
 
-@router.post("/joint-stations", status_code=201, summary="Open a police–security joint station")
+@router.post(
+    "/joint-stations",
+    status_code=201,
+    response_model=JointStationRead,
+    summary="Open a police–security joint station",
+)
 def create_joint_station(
     body: JointStationIn, who: Commander, venue: CurrentVenue, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = security.create_joint_station(
-                session,
-                venue=venue.scenario,
-                joint_station_id=body.id,
-                name=body.name,
-                station_id=body.station,
-                now=now,
-            )
-            return station_json(row, [])
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = security.create_joint_station(
+            session,
+            venue=venue.scenario,
+            joint_station_id=body.id,
+            name=body.name,
+            station_id=body.station,
+            now=now,
+        )
+        return station_json(row, [])
 
 
-@router.get("/joint-stations", summary="Joint stations with their members")
+@router.get(
+    "/joint-stations",
+    response_model=list[JointStationRead],
+    summary="Joint stations with their members",
+)
 def list_joint_stations(who: Staff, session: DbSession) -> list[dict[str, Any]]:
     return [
         station_json(r, security.members_of(session, joint_station_id=r.id))
@@ -162,44 +177,47 @@ def list_joint_stations(who: Staff, session: DbSession) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/joint-stations/{joint_station_id}/members", summary="Attach units and guards")
+@router.post(
+    "/joint-stations/{joint_station_id}/members",
+    response_model=MembersAdded,
+    summary="Attach units and guards",
+)
 def attach_units(
     joint_station_id: str, body: UnitsIn, who: Commander, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            added = security.attach_units(
-                session, joint_station_id=joint_station_id, unit_ids=body.unit_ids, now=now
-            )
-            row = security.get_joint_station(session, joint_station_id=joint_station_id)
-            members = security.members_of(session, joint_station_id=joint_station_id)
-            return station_json(row, members) | {"added": added}
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        added = security.attach_units(
+            session, joint_station_id=joint_station_id, unit_ids=body.unit_ids, now=now
+        )
+        row = security.get_joint_station(session, joint_station_id=joint_station_id)
+        members = security.members_of(session, joint_station_id=joint_station_id)
+        return station_json(row, members) | {"added": added}
 
 
-@router.post("/tasks", status_code=201, summary="Plan a joint task for a date and shift")
+@router.post(
+    "/tasks",
+    status_code=201,
+    response_model=JointTaskRead,
+    summary="Plan a joint task for a date and shift",
+)
 def plan_task(body: TaskIn, who: Dispatcher, session: DbSession, now: Now) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = security.plan_task(
-                session,
-                joint_station_id=body.joint_station,
-                type=body.type,
-                on_date=body.date,
-                shift=body.shift,
-                unit_ids=body.unit_ids,
-                place=body.place,
-                note=body.note,
-                actor=who.subject,
-                now=now,
-            )
-            return task_json(row, list(dict.fromkeys(body.unit_ids)))
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = security.plan_task(
+            session,
+            joint_station_id=body.joint_station,
+            type=body.type,
+            on_date=body.date,
+            shift=body.shift,
+            unit_ids=body.unit_ids,
+            place=body.place,
+            note=body.note,
+            actor=who.subject,
+            now=now,
+        )
+        return task_json(row, list(dict.fromkeys(body.unit_ids)))
 
 
-@router.get("/tasks", summary="Joint tasks, by date and shift")
+@router.get("/tasks", response_model=list[JointTaskRead], summary="Joint tasks, by date and shift")
 def list_tasks(
     who: Staff,
     session: DbSession,
@@ -210,48 +228,55 @@ def list_tasks(
     return [task_json(t, units) for t, units in found]
 
 
-@router.post("/training", status_code=201, summary="Record a training session and attendance")
+@router.post(
+    "/training",
+    status_code=201,
+    response_model=TrainingRecorded,
+    summary="Record a training session and attendance",
+)
 def record_training(
     body: TrainingIn, who: Commander, session: DbSession, now: Now
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            row = security.record_training(
-                session,
-                type=body.type,
-                held_on=body.held_on,
-                unit_ids=body.unit_ids,
-                title=body.title,
-                place=body.place,
-                joint_station_id=body.joint_station,
-                actor=who.subject,
-                now=now,
-            )
-            return training_json(row) | {"attended": list(dict.fromkeys(body.unit_ids))}
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        row = security.record_training(
+            session,
+            type=body.type,
+            held_on=body.held_on,
+            unit_ids=body.unit_ids,
+            title=body.title,
+            place=body.place,
+            joint_station_id=body.joint_station,
+            actor=who.subject,
+            now=now,
+        )
+        return training_json(row) | {"attended": list(dict.fromkeys(body.unit_ids))}
 
 
-@router.get("/training", summary="Training sessions")
+@router.get("/training", response_model=list[TrainingRead], summary="Training sessions")
 def list_trainings(
     who: Staff, session: DbSession, since: date | None = None
 ) -> list[dict[str, Any]]:
     return [training_json(r) for r in security.list_trainings(session, since=since)]
 
 
-@router.post("/training/{session_id}/attendance", summary="Mark units present at a session")
+@router.post(
+    "/training/{session_id}/attendance",
+    response_model=AttendanceAdded,
+    summary="Mark units present at a session",
+)
 def add_attendance(
     session_id: int, body: UnitsIn, who: Commander, session: DbSession
 ) -> dict[str, Any]:
-    try:
-        with unit_of_work(session):
-            added = security.add_attendance(session, session_id=session_id, unit_ids=body.unit_ids)
-            return {"session_id": session_id, "added": added}
-    except _EXPECTED as exc:
-        raise _problem(exc) from exc
+    with unit_of_work(session):
+        added = security.add_attendance(session, session_id=session_id, unit_ids=body.unit_ids)
+        return {"session_id": session_id, "added": added}
 
 
-@router.get("/training/report", summary="Per company: guards trained this month, and overdue")
+@router.get(
+    "/training/report",
+    response_model=TrainingReportRead,
+    summary="Per company: guards trained this month, and overdue",
+)
 def report(
     who: Watcher,
     session: DbSession,
@@ -261,10 +286,7 @@ def report(
 ) -> dict[str, Any]:
     days = overdue_days or state.settings.training_overdue_days
     guards, attended = security.training_inputs(session)
-    try:
-        found = training_report(guards, attended, month, days)
-    except ValueError as exc:
-        raise _problem(exc) from exc
+    found = training_report(guards, attended, month, days)
     return {"month": month, "overdue_days": days, "companies": [report_json(c) for c in found]}
 
 

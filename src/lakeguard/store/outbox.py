@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, insert, select, update
+from sqlalchemy import BigInteger, Integer, String, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from lakeguard.bus.base import Bus
@@ -83,6 +83,11 @@ def relay(sessions: sessionmaker[Session], bus: Bus, *, now: datetime, batch: in
                 .values(published_at=now)
             )
     return published
+
+
+def head_seq(session: Session) -> int:
+    """The newest outbox sequence number (0 for an empty outbox)."""
+    return int(session.scalar(select(func.coalesce(func.max(OutboxRow.id), 0))) or 0)
 
 
 def events_since(session: Session, after_id: int, limit: int = 1000) -> list[OutboxRow]:

@@ -161,6 +161,37 @@ class Failures(Strict):
     offline_max_s: float = Field(ge=60, le=86_400, description="longest offline spell")
 
 
+class SensorLoss(Strict):
+    """A harsher day for stress tests: more reports lost, every counting line down once.
+
+    Off unless asked for (``[sensors.loss]`` or ``bench.estimate --sensor-loss``).
+    """
+
+    share: float = Field(ge=0, le=0.5, description="chance a report is lost, beyond dropout")
+    line_outage_s: float = Field(
+        3600.0, ge=0, le=86_400, description="each counting line is offline once for this long"
+    )
+    outage_from: Clock = Field("06:00", description="outages start at this local time or later")
+    outage_to: Clock = Field("21:00", description="and before this one")
+
+
+class Clustering(Strict):
+    """Crowds gather on paths and at views rather than spreading over an area evenly.
+
+    The share of an area's people inside a view is then not the share of the area the view
+    covers: it is shifted, in log-odds, by a bias fixed for the day per view and by a slow
+    wander. Off unless asked for (``[sensors.clustering]`` or ``bench.estimate --clustered``).
+    """
+
+    bias_sd: float = Field(
+        0.4, ge=0, le=3, description="spread of each view's fixed bias, log-odds of the share"
+    )
+    drift_sd: float = Field(0.25, ge=0, le=3, description="spread of the slow wander, log-odds")
+    drift_tau_s: float = Field(
+        1800.0, gt=0, le=86_400, description="time constant of the wander, seconds"
+    )
+
+
 class SensorConfig(Strict):
     """The ``[sensors]`` table."""
 
@@ -170,6 +201,8 @@ class SensorConfig(Strict):
     drone: ViewNoise
     drone_flights: DroneFlights
     failures: Failures
+    loss: SensorLoss | None = None
+    clustering: Clustering | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> SensorConfig:
@@ -179,6 +212,8 @@ class SensorConfig(Strict):
                 raise ValueError(f"{name}: undercount_min is above undercount_max")
         if self.failures.offline_min_s > self.failures.offline_max_s:
             raise ValueError("failures: offline_min_s is above offline_max_s")
+        if self.loss is not None and clock_s(self.loss.outage_from) >= clock_s(self.loss.outage_to):
+            raise ValueError("loss: outage_from is not before outage_to")
         return self
 
 

@@ -7,12 +7,20 @@ Each frame (one step of the twin clock) every sensor sends what a real one would
   double-counts a few, with binomial and Poisson noise on top;
 - cameras: ``count`` of the people in their field of view with its ``coverage`` (the share of
   the area in view); people are spread evenly over the area, so the number in view is a
-  binomial draw, and a camera misses more of them the denser the crowd (occlusion);
+  binomial draw, and a camera misses more of them the denser the crowd (occlusion); with
+  ``clustering`` set, people gather unevenly instead: the chance of being in view is the
+  coverage shifted by a bias fixed per view for the day and a slow wander (in log-odds);
 - drone stations: a ``count`` from the air over a disc around the station, every few minutes
   and in daylight only;
 - failures: a single report now and then goes missing, and now and then a sensor goes offline
   for a spell: it sends ``status`` offline, stays silent, and sends ``status`` online when it
   is back.
+
+A harsher day can be asked for in the config (``loss``): a further share of reports is lost,
+and every counting line goes offline once, for an hour by default, at a random time of the
+day's busy hours. It draws from a random stream of its own, so the values reported are those
+of the ordinary day of the same seed; only which of them arrive changes. Clustering draws its biases
+and wanders from another stream of its own.
 
 Event ids are deterministic and unique per sensor (day, time, kind), so a replayed day is
 recognised as duplicates by the ingest path.
@@ -28,8 +36,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
+from scipy.special import expit, logit
 
-from lakeguard.twin.config import SensorConfig, ViewNoise, clock_s, load_crowd_twin, twin_file
+from lakeguard.twin.config import (
+    Clustering,
+    SensorConfig,
+    ViewNoise,
+    clock_s,
+    load_crowd_twin,
+    twin_file,
+)
 from lakeguard.twin.frame import CrowdFrame
 from lakeguard.venue.geometry import LocalProjection
 from lakeguard.venue.loader import Scenario
@@ -46,6 +62,27 @@ class _Views:
     index: npt.NDArray[np.int64]  # positions in the scenario's sensor list
     area: npt.NDArray[np.int64]
     coverage: FloatArray
+
+
+class _Uneven:
+    """The share of an area's people in each view of a kind, when the crowd gathers unevenly."""
+
+    def __init__(self, config: Clustering, coverage: FloatArray, rng: np.random.Generator) -> None:
+        self.config, self.rng = config, rng
+        self.logit = logit(coverage)
+        self.bias = rng.normal(0.0, config.bias_sd, len(coverage))  # where the view points
+        self.drift = rng.normal(0.0, config.drift_sd, len(coverage))  # where the crowd is now
+        self.t: float | None = None
+
+    def share(self, t: float) -> FloatArray:
+        """Each view's share at time t; the wander moves on by the time since the last call."""
+        if self.t is not None and t > self.t:
+            keep = math.exp(-(t - self.t) / self.config.drift_tau_s)
+            fresh = math.sqrt(1.0 - keep * keep) * self.config.drift_sd
+            self.drift = keep * self.drift + fresh * self.rng.standard_normal(len(self.drift))
+        self.t = t
+        shares: FloatArray = expit(self.logit + self.bias + self.drift)
+        return shares
 
 
 class SensorModel:
@@ -84,8 +121,16 @@ class SensorModel:
         self.cameras = self._views(scenario, SensorKind.CAMERA)
         self.drones = self._views(scenario, SensorKind.DRONE_STATION)
         self.offline_until = np.full(n, -np.inf)
+        self._loss_rng = np.random.default_rng([seed, 1])
+        self.outage_at = self._outage_starts()
         flights = self.config.drone_flights
         self._first_flight, self._last_flight = clock_s(flights.first), clock_s(flights.last)
+        self._uneven: dict[SensorKind, _Uneven] = {}
+        if self.config.clustering is not None:
+            rng = np.random.default_rng([seed, 2])
+            for kind, views in ((SensorKind.CAMERA, self.cameras),
+                                (SensorKind.DRONE_STATION, self.drones)):  # fmt: skip
+                self._uneven[kind] = _Uneven(self.config.clustering, views.coverage, rng)
 
     def _views(self, scenario: Scenario, kind: SensorKind) -> _Views:
         centre = shapely.MultiPoint([a.shape.centroid for a in scenario.areas]).centroid
@@ -106,6 +151,19 @@ class SensorModel:
         return _Views(np.array(index, dtype=np.int64), np.array(area, dtype=np.int64),
                       np.array(coverage))  # fmt: skip
 
+    def _outage_starts(self) -> FloatArray:
+        """When (seconds into the day) each counting line's outage begins; NaN for none."""
+        starts = np.full(len(self.sensor_ids), np.nan)
+        loss = self.config.loss
+        if loss is None or loss.line_outage_s <= 0:
+            return starts
+        lines = np.array([k in (SensorKind.GATE, SensorKind.CHECKPOINT) for k in self.kinds])
+        drawn = self._loss_rng.uniform(
+            clock_s(loss.outage_from), clock_s(loss.outage_to), len(starts)
+        )
+        starts[lines] = drawn[lines]
+        return starts
+
     # -- one frame ----------------------------------------------------------------------------
 
     def observe(self, frame: CrowdFrame) -> list[dict[str, Any]]:
@@ -114,9 +172,9 @@ class SensorModel:
         at = (self.day_start + timedelta(seconds=t)).isoformat()
         reporting, statuses = self._availability(t, dt, at)
         values = self._line_values(frame, dt)
-        values.update(self._view_values(frame, self.cameras, self.config.camera))
+        values.update(self._view_values(frame, SensorKind.CAMERA, self.config.camera))
         if self._drones_fly(t, dt):
-            values.update(self._view_values(frame, self.drones, self.config.drone))
+            values.update(self._view_values(frame, SensorKind.DRONE_STATION, self.config.drone))
         stamp = f"{self._tag}-{round(t * 1000):09d}"
         out: list[dict[str, Any]] = []
         for i, sensor_id in enumerate(self.sensor_ids):
@@ -148,8 +206,23 @@ class SensorModel:
         for i in np.flatnonzero(going).tolist():
             statuses[i] = [self._status(i, t, at, online=False)]
             self.offline_until[i] = t + float(span[i])
+        loss = self.config.loss
+        if loss is not None:
+            for i in np.flatnonzero(self._outage_due(t, dt)).tolist():
+                if not np.isfinite(self.offline_until[i]):
+                    statuses.setdefault(i, []).append(self._status(i, t, at, online=False))
+                self.offline_until[i] = max(self.offline_until[i], t + loss.line_outage_s)
         reporting = ~np.isfinite(self.offline_until) & (draw[2] >= failures.dropout)
+        if loss is not None:
+            reporting &= self._loss_rng.random(n) >= loss.share
         return reporting, statuses
+
+    def _outage_due(self, t: float, dt: float) -> npt.NDArray[np.bool_]:
+        """The lines whose outage begins during the frame ending at t."""
+        with np.errstate(invalid="ignore"):
+            now = np.floor((t - self.outage_at) / 86_400.0)
+            before = np.floor((t - dt - self.outage_at) / 86_400.0)
+            return now > before
 
     def _status(self, i: int, t: float, at: str, *, online: bool) -> dict[str, Any]:
         word = "online" if online else "offline"
@@ -178,10 +251,13 @@ class SensorModel:
         }
 
     def _view_values(
-        self, frame: CrowdFrame, views: _Views, noise: ViewNoise
+        self, frame: CrowdFrame, kind: SensorKind, noise: ViewNoise
     ) -> dict[int, dict[str, Any]]:
+        views = self.cameras if kind == SensorKind.CAMERA else self.drones
         occupancy = frame.occupancy[views.area]
-        in_view = self.rng.binomial(occupancy, views.coverage)
+        uneven = self._uneven.get(kind)
+        share = views.coverage if uneven is None else uneven.share(frame.t_s)
+        in_view = self.rng.binomial(occupancy, share)
         density = occupancy / self.usable_m2[views.area]
         miss = np.minimum(noise.miss_max, noise.miss_base + noise.miss_per_density * density)
         seen = self.rng.binomial(in_view, 1.0 - miss).astype(np.float64)

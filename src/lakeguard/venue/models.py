@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -83,3 +84,61 @@ class NetworkLineRow(_VenueFeature, Base):
     __tablename__ = "network_lines"
 
     modes: Mapped[list[str]] = mapped_column(JSON)
+
+
+# -- what the API answers -------------------------------------------------------------------
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VenueNameRead(_Read):
+    zh: str
+    en: str
+
+
+class VenueSummaryRead(_Read):
+    """Counts and totals of the active venue, with the size of its travel network."""
+
+    id: str
+    name: VenueNameRead
+    timezone: str
+    stations: int
+    points: int
+    segments: int
+    domains: list[str]
+    areas: int
+    hotspots: int
+    sensors: int
+    network_nodes: int
+    network_edges: int
+    network_km: dict[str, float]
+    capacity_total: int
+    hotspot_capacity_total: int
+
+
+class FeatureRead(_Read):
+    type: Literal["Feature"]
+    properties: dict[str, Any]
+    geometry: dict[str, Any]
+
+
+class FeatureCollectionRead(_Read):
+    """One scenario layer as GeoJSON, as it would be written to its file."""
+
+    type: Literal["FeatureCollection"]
+    features: list[FeatureRead]
+
+
+class HotspotCoverageRead(_Read):
+    area_id: str
+    name_en: str
+    name_zh: str
+    share: float
+    capacity: int | None
+
+
+class TravelTimeRead(_Read):
+    mode: str
+    seconds: float | None = Field(description="None when the destination cannot be reached")

@@ -8,10 +8,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from lakeguard.api.deps import CurrentVenue
-from lakeguard.api.problems import ProblemError
 from lakeguard.auth.policy import public, require
 from lakeguard.auth.roles import STAFF
+from lakeguard.errors import Invalid
 from lakeguard.venue.coverage import hotspot_coverage
+from lakeguard.venue.models import (
+    FeatureCollectionRead,
+    HotspotCoverageRead,
+    TravelTimeRead,
+    VenueSummaryRead,
+)
 from lakeguard.venue.schema import LAYERS, Mode
 
 router = APIRouter(prefix="/api/v1/venue", tags=["venue"])
@@ -20,15 +26,34 @@ router = APIRouter(prefix="/api/v1/venue", tags=["venue"])
 # that a fresh install (and a load balancer) can see the venue is loaded.
 STAFF_ONLY = [Depends(require(*STAFF))]
 
+
+class InvalidLocation(Invalid):
+    title = "Invalid location"
+
+
+class ModeNotAvailable(Invalid):
+    title = "Mode not available"
+
+
 Layer = Literal["areas", "stations", "posts", "sensors", "network"]
 
 
-@router.get("", summary="The active venue at a glance", dependencies=[Depends(public())])
+@router.get(
+    "",
+    summary="The active venue at a glance",
+    response_model=VenueSummaryRead,
+    dependencies=[Depends(public())],
+)
 def read_venue(venue: CurrentVenue) -> dict[str, Any]:
     return venue.summary
 
 
-@router.get("/layers/{layer}", summary="One scenario layer as GeoJSON", dependencies=STAFF_ONLY)
+@router.get(
+    "/layers/{layer}",
+    summary="One scenario layer as GeoJSON",
+    response_model=FeatureCollectionRead,
+    dependencies=STAFF_ONLY,
+)
 def read_layer(venue: CurrentVenue, layer: Layer) -> dict[str, Any]:
     name = f"{layer}.geojson"
     assert name in LAYERS
@@ -36,7 +61,10 @@ def read_layer(venue: CurrentVenue, layer: Layer) -> dict[str, Any]:
 
 
 @router.get(
-    "/coverage", summary="Share of each hotspot the posts reach in time", dependencies=STAFF_ONLY
+    "/coverage",
+    response_model=list[HotspotCoverageRead],
+    summary="Share of each hotspot the posts reach in time",
+    dependencies=STAFF_ONLY,
 )
 def read_coverage(
     venue: CurrentVenue,
@@ -52,13 +80,18 @@ def _lonlat(text: str, name: str) -> tuple[float, float]:
         lon, lat = (float(v) for v in text.split(","))
     except ValueError:
         detail = f"{name}: expected 'lon,lat', got {text!r}"
-        raise ProblemError(422, "Invalid location", detail) from None
+        raise InvalidLocation(detail, field=name) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ProblemError(422, "Invalid location", f"{name}: {text!r} is outside WGS84 ranges")
+        raise InvalidLocation(f"{name}: {text!r} is outside WGS84 ranges", field=name)
     return lon, lat
 
 
-@router.get("/travel-time", summary="Seconds from one location to another", dependencies=STAFF_ONLY)
+@router.get(
+    "/travel-time",
+    response_model=TravelTimeRead,
+    summary="Seconds from one location to another",
+    dependencies=STAFF_ONLY,
+)
 def read_travel_time(
     venue: CurrentVenue,
     origin: Annotated[str, Query(alias="from", description="lon,lat")],
@@ -68,6 +101,6 @@ def read_travel_time(
     start, end = _lonlat(origin, "from"), _lonlat(destination, "to")
     travel_mode = Mode(mode)
     if travel_mode != Mode.DRONE and not venue.network.has_mode(travel_mode):
-        raise ProblemError(422, "Mode not available", f"the venue has no {mode} network")
+        raise ModeNotAvailable(f"the venue has no {mode} network", field="mode")
     seconds = float(venue.network.travel_times([start], [end], travel_mode)[0, 0])
     return {"mode": mode, "seconds": seconds if seconds != float("inf") else None}

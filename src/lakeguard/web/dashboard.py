@@ -10,35 +10,35 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lakeguard.api.state import ActiveVenue, AppState
 from lakeguard.crowd import alert_actions
-from lakeguard.crowd.views import alert_json, estimate_json, step_json
+from lakeguard.crowd.models import AlertRead, EstimateRead, PlanStepRead
 from lakeguard.forces import service as units
 from lakeguard.forces.engine import post_locations
-from lakeguard.forces.views import unit_read
-from lakeguard.incidents import metrics
+from lakeguard.forces.models import UnitRead
+from lakeguard.incidents import metrics, queries
 from lakeguard.incidents import service as incidents
-from lakeguard.incidents.models import AssignmentRow, IncidentRow, TimelineRow
-from lakeguard.incidents.states import OPEN_STATUSES
-from lakeguard.incidents.views import incident_json
-from lakeguard.store.outbox import OutboxRow
+from lakeguard.store.outbox import head_seq
+from lakeguard.web.models import (
+    Bilingual,
+    BoardAlertRead,
+    BoardStepRead,
+    BoardUnitRead,
+    ClockRead,
+    FigureRead,
+    FiguresRead,
+    SnapshotRead,
+)
 
 # Incident types counted by the header figures, by their APCO ANS 2.103 code, so that any
 # venue's plans.toml is read the same way without a flag of its own.
 RESCUE_CODES = frozenset({"RESCUE - WATER", "MISSING PERSON"})
 CRIMINAL_CODES = frozenset({"THEFT", "FIGHT", "ASSAULT", "ROBBERY", "BURGLARY", "SHOOTING"})
-
-
-def head_seq(session: Session) -> int:
-    """The newest outbox sequence number (0 for an empty outbox)."""
-    return int(session.scalar(select(func.coalesce(func.max(OutboxRow.id), 0))) or 0)
 
 
 def day_start(venue: ActiveVenue, now: datetime) -> datetime:
@@ -47,96 +47,67 @@ def day_start(venue: ActiveVenue, now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def unit_json(read: Any) -> dict[str, Any]:
-    """A unit as the map and the board need it: a tenth of the full record's size."""
+def board_unit(read: UnitRead) -> BoardUnitRead:
+    """A unit as the map and the board need it."""
     position, location = read.position, read.location
-    return {
-        "id": read.id,
-        "callsign": read.callsign,
-        "name": {"zh": read.name.zh, "en": read.name.en},
-        "kind": read.kind.value,
-        "capabilities": read.capabilities,
-        "status": read.status.value,
-        "label": read.status_label,
-        "lon": position.lon if position else None,
-        "lat": position.lat if position else None,
-        "reported_at": position.reported_at.isoformat() if position else None,
-        "home": [location.lon, location.lat] if location else None,
-        "stale": read.stale,
-    }
-
-
-def _incident_rows(session: Session, since: datetime) -> list[IncidentRow]:
-    """Open incidents, and every incident received since ``since``."""
-    query = select(IncidentRow).where(
-        IncidentRow.status.in_([s.value for s in OPEN_STATUSES])
-        | (IncidentRow.received_at >= since)
+    return BoardUnitRead(
+        id=read.id,
+        callsign=read.callsign,
+        name=Bilingual(zh=read.name.zh, en=read.name.en),
+        kind=read.kind.value,
+        capabilities=read.capabilities,
+        status=read.status.value,
+        label=read.status_label,
+        lon=position.lon if position else None,
+        lat=position.lat if position else None,
+        reported_at=position.reported_at if position else None,
+        home=(location.lon, location.lat) if location else None,
+        stale=read.stale,
     )
-    return list(session.scalars(query.order_by(IncidentRow.id)))
 
 
-def incidents_json(session: Session, since: datetime) -> list[dict[str, Any]]:
-    rows = _incident_rows(session, since)
-    found: dict[int, list[dict[str, Any]]] = {row.id: [] for row in rows}
-    if rows:
-        query = select(AssignmentRow).where(AssignmentRow.incident_id.in_(list(found)))
-        for a in session.scalars(query.order_by(AssignmentRow.id)):
-            found[a.incident_id].append(
-                {"unit_id": a.unit_id, "status": a.status, "eta_s": a.eta_s}
-            )
-    out = []
-    for row in rows:
-        body = incident_json(row)
-        # Descriptions can hold a lost child's details; reading them is audited, one by one.
-        body.pop("description")
-        body["assignments"] = found[row.id]
-        out.append(body)
-    return out
-
-
-def alerts_json(session: Session, venue: ActiveVenue) -> list[dict[str, Any]]:
+def board_alerts(session: Session, venue: ActiveVenue) -> list[BoardAlertRead]:
     names = {a.id: a.name.en for a in venue.scenario.areas}
-    out = []
-    for row in alert_actions.list_alerts(session, venue_id=venue.scenario.id):
-        body = alert_json(row, names)
-        body["steps"] = [
-            step_json(step) | {"run_id": run.id}
-            for run, steps in alert_actions.plan_of(session, row.id)
-            for step in steps
-        ]
-        out.append(body)
-    return out
+    return [
+        BoardAlertRead(
+            **AlertRead.of(row, names).model_dump(),
+            steps=[
+                BoardStepRead(**PlanStepRead.of(step).model_dump(), run_id=run.id)
+                for run, steps in alert_actions.plan_of(session, row.id)
+                for step in steps
+            ],
+        )
+        for row in alert_actions.list_alerts(session, venue_id=venue.scenario.id)
+    ]
 
 
-def crowd_json(state: AppState, now: datetime) -> list[dict[str, Any]]:
+def crowd_now(state: AppState, now: datetime) -> list[EstimateRead]:
     if state.crowd is None:
         return []
     with state.crowd.lock:
         monitor = state.crowd.monitor
         return [
-            estimate_json(e, monitor.level(e.area_id)) for e in monitor.estimates(now.timestamp())
+            EstimateRead.of(e, monitor.level(e.area_id)) for e in monitor.estimates(now.timestamp())
         ]
 
 
-def snapshot(
-    session: Session, state: AppState, venue: ActiveVenue, now: datetime
-) -> dict[str, Any]:
+def snapshot(session: Session, state: AppState, venue: ActiveVenue, now: datetime) -> SnapshotRead:
     """Everything the dashboard keeps live, as of sequence number ``seq``."""
     seq = head_seq(session)
     since = day_start(venue, now)
     posts = post_locations(venue.scenario.posts)
     max_age = state.settings.position_max_age_s
     found = units.list_units(session, venue_id=venue.scenario.id)
-    return {
-        "seq": seq,
-        "clock": {"now": now.isoformat(), "speed": state.clock.speed},
-        "day_start": since.isoformat(),
-        "max_age_s": max_age,
-        "units": [unit_json(unit_read(u, posts, now, max_age)) for u in found],
-        "incidents": incidents_json(session, since),
-        "alerts": alerts_json(session, venue),
-        "crowd": crowd_json(state, now),
-    }
+    return SnapshotRead(
+        seq=seq,
+        clock=ClockRead(now=now, speed=state.clock.speed),
+        day_start=since,
+        max_age_s=max_age,
+        units=[board_unit(units.unit_read(u, posts, now, max_age)) for u in found],
+        incidents=queries.board(session, since=since),
+        alerts=board_alerts(session, venue),
+        crowd=crowd_now(state, now),
+    )
 
 
 # -- header figures --------------------------------------------------------------------------
@@ -164,15 +135,11 @@ class Figure:
 
 
 def _open(day: Day) -> int:
-    query = select(func.count()).where(IncidentRow.status.in_([s.value for s in OPEN_STATUSES]))
-    return int(day.session.scalar(query.select_from(IncidentRow)) or 0)
+    return queries.count_open(day.session)
 
 
 def _closed_today(day: Day) -> int:
-    query = select(func.count()).where(
-        IncidentRow.status == "closed", IncidentRow.closed_at >= day.start
-    )
-    return int(day.session.scalar(query.select_from(IncidentRow)) or 0)
+    return queries.count_closed_since(day.session, since=day.start)
 
 
 def _response_p90(day: Day) -> float | None:
@@ -183,25 +150,12 @@ def _response_p90(day: Day) -> float | None:
 
 def _rescued_today(day: Day) -> int:
     """Incidents of a rescue type resolved today: one person each (the record has no count)."""
-    query = (
-        select(func.count(func.distinct(TimelineRow.incident_id)))
-        .join(IncidentRow, IncidentRow.id == TimelineRow.incident_id)
-        .where(
-            TimelineRow.unit_id.is_(None),
-            TimelineRow.to_status == "resolved",
-            TimelineRow.at >= day.start,
-            IncidentRow.type.in_(day.codes(RESCUE_CODES)),
-        )
-    )
-    return int(day.session.scalar(query) or 0)
+    return queries.count_resolved_since(day.session, since=day.start, types=day.codes(RESCUE_CODES))
 
 
 def _days_without_crime(day: Day) -> int | None:
     """Whole local days since the last criminal incident; None when there has been none."""
-    query = select(func.max(IncidentRow.received_at)).where(
-        IncidentRow.type.in_(day.codes(CRIMINAL_CODES))
-    )
-    last = day.session.scalar(query)
+    last = queries.last_received(day.session, types=day.codes(CRIMINAL_CODES))
     if last is None:
         return None
     zone = ZoneInfo(day.venue.scenario.config.timezone)
@@ -209,8 +163,8 @@ def _days_without_crime(day: Day) -> int | None:
 
 
 def _visitors_now(day: Day) -> int | None:
-    found = crowd_json(day.state, day.now)
-    return round(sum(e["occupancy"] for e in found)) if found else None
+    found = crowd_now(day.state, day.now)
+    return round(sum(e.occupancy for e in found)) if found else None
 
 
 FIGURES: tuple[Figure, ...] = (
@@ -229,10 +183,10 @@ def figures(
     venue: ActiveVenue,
     now: datetime,
     chosen: Iterable[Figure] = FIGURES,
-) -> dict[str, Any]:
+) -> FiguresRead:
     """Today's header figures, each with its unit."""
     day = Day(session, state, venue, day_start(venue, now), now)
-    return {
-        "day_start": day.start.isoformat(),
-        "figures": [{"key": f.key, "unit": f.unit, "value": f.value(day)} for f in chosen],
-    }
+    return FiguresRead(
+        day_start=day.start,
+        figures=[FigureRead(key=f.key, unit=f.unit, value=f.value(day)) for f in chosen],
+    )
