@@ -94,6 +94,9 @@ class CrowdMonitor:
         )
         self.sample_s = sample_s
         self.judge_s = judge_s
+        # Data time of the last judgement of the areas reported on since: the venue-wide
+        # estimate is carried once per judgement, so areas are judged together, not one by one.
+        self._judged_mark: float | None = None
         self.predict_s = predict_s
         # Plans whose trigger was reached this cycle: started after the cycle commits, so the
         # alert is out on the stream without waiting for units to be chosen and dispatched.
@@ -140,23 +143,27 @@ class CrowdMonitor:
     # --- the ingest cycle -----------------------------------------------------------------
 
     def process(self, session: Session, observations: Sequence[Observation]) -> None:
-        """Fold time-ordered observations in, judging each area as its data time moves on.
+        """Fold time-ordered observations in, judging the areas as the data time moves on.
 
-        An area is judged at most once per ``judge_s`` of its data time within a batch and
-        once more at the batch's end, so a batch spanning minutes raises (or clears) an alert
-        inside the same cycle, with the hold times measured on the observations' own clock.
-        The forecast looks ahead once per batch at most, from its end: a batch spanning an
-        hour of data would otherwise forecast each area a dozen times to keep only the last.
+        The areas reported on are judged together at most once per ``judge_s`` of data time
+        within a batch (one venue-wide carry serves them all) and once more at the batch's
+        end, so a batch spanning minutes raises (or clears) an alert inside the same cycle,
+        with the hold times measured on the observations' own clock. The forecast looks ahead
+        once per batch at most, from its end: a batch spanning an hour of data would otherwise
+        forecast each area a dozen times to keep only the last.
         """
         touched: set[str] = set()
+        due: set[str] = set()
         for obs in observations:
             self.engine.apply(obs)
             t = obs.at.timestamp()
-            for area_id in self.engine.areas_of(obs.sensor_id):
-                touched.add(area_id)
-                judged = self._watch[area_id].judged_at
-                if judged is None or t - judged >= self.judge_s:
-                    self._evaluate(session, (area_id,), t)
+            areas = self.engine.areas_of(obs.sensor_id)
+            touched.update(areas)
+            due.update(areas)
+            if self._judged_mark is None or t - self._judged_mark >= self.judge_s:
+                self._evaluate(session, due, t)
+                due.clear()
+                self._judged_mark = t
         if observations:
             end = observations[-1].at.timestamp()
             self._evaluate(session, [a for a in touched if self._watch[a].judged_at != end], end)
