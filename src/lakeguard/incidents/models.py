@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lakeguard.clock import IsoTime
-from lakeguard.store.base import Base
+from lakeguard.store.base import Base, RowRead
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -71,7 +71,7 @@ class TimelineRow(Base):
 # -- what the API answers -------------------------------------------------------------------
 
 
-class IncidentRead(BaseModel):
+class IncidentRead(RowRead):
     """An incident as the board lists it."""
 
     id: int
@@ -87,10 +87,6 @@ class IncidentRead(BaseModel):
     description: str
     received_at: IsoTime
     closed_at: IsoTime | None
-
-    @classmethod
-    def of(cls, row: IncidentRow) -> Self:
-        return cls.model_validate(row, from_attributes=True)
 
 
 class AssignmentRead(BaseModel):
