@@ -71,8 +71,8 @@ class TimelineRow(Base):
 # -- what the API answers -------------------------------------------------------------------
 
 
-class IncidentRead(RowRead):
-    """An incident as the board lists it."""
+class _IncidentHead(RowRead):
+    """What every view of an incident shows first: what, where, how urgent."""
 
     id: int
     type: str
@@ -84,6 +84,11 @@ class IncidentRead(RowRead):
     area_id: str | None
     station_id: str | None
     place: str
+
+
+class IncidentRead(_IncidentHead):
+    """An incident as the board lists it."""
+
     description: str
     received_at: IsoTime
     closed_at: IsoTime | None
@@ -170,19 +175,9 @@ class BoardAssignmentRead(BaseModel):
     eta_s: float | None
 
 
-class BoardIncidentRead(BaseModel):
+class BoardIncidentRead(_IncidentHead):
     """An incident on the dashboard: no description (reading one is audited, one by one)."""
 
-    id: int
-    type: str
-    priority: int
-    status: str
-    source: str
-    lon: float
-    lat: float
-    area_id: str | None
-    station_id: str | None
-    place: str
     received_at: IsoTime
     closed_at: IsoTime | None
     assignments: list[BoardAssignmentRead]
