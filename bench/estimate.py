@@ -42,8 +42,8 @@ from rich.table import Table
 
 from bench.baseline_occupancy import OccupancyEngine as BaselineEngine
 from lakeguard.config import bundled_scenario
-from lakeguard.crowd.alerts import AlertRules, LevelTracker
-from lakeguard.crowd.engine import OccupancyEngine
+from lakeguard.crowd.alerts import AlertRules, LevelTracker, reading, sure_ratio
+from lakeguard.crowd.estimator import VenueEstimator
 from lakeguard.crowd.scoring import Z80, AreaDay, AreaScore, figures, pool, score_area
 from lakeguard.ingest.schema import OBSERVATIONS, Observation
 from lakeguard.twin.config import (
@@ -83,10 +83,21 @@ def judge_by_reading(tracker: LevelTracker, t: float, estimate: Any) -> None:
     tracker.update(t, estimate.ratio, density)
 
 
+def judge_with_confidence(tracker: LevelTracker, t: float, estimate: Any) -> None:
+    """The monitor's rule: orange and red rise on the low end of the estimate's interval."""
+    ratio, density = reading(estimate)
+    tracker.update(t, ratio, density, sure_ratio(tracker.rules, estimate))
+
+
 def gaussian_interval(estimate: Any) -> tuple[float, float]:
     """The central 80 % interval of a normal estimate, cut at nobody."""
     half = Z80 * estimate.std
     return max(0.0, estimate.occupancy - half), estimate.occupancy + half
+
+
+def bounded_interval(estimate: Any) -> tuple[float, float]:
+    """The estimator's own central 80 % interval, cut to [0, physical maximum]."""
+    return estimate.low80, estimate.high80
 
 
 @dataclass
@@ -103,7 +114,7 @@ class Contender:
 
 def under_test(scenario: Scenario) -> Contender:
     """The estimator and the alert rule the crowd monitor uses now: the one place to switch."""
-    return Contender("estimator", OccupancyEngine(scenario), judge_by_reading, gaussian_interval)
+    return Contender("estimator", VenueEstimator(scenario), judge_with_confidence, bounded_interval)
 
 
 def baseline(scenario: Scenario) -> Contender:

@@ -117,13 +117,13 @@ def tiny_scenario() -> dict[str, Any]:
     ]  # fmt: skip
     sensors = [
         _feature(_line((100, -10), (100, 10)), id="gate-ab", kind="gate",
-                 name=_name("Gate AB", "甲乙闸"), area="avenue"),
+                 name=_name("Gate AB", "甲乙闸"), area="avenue", beyond="outside"),
         _feature(_polygon((90, 90), (110, 90), (110, 110), (90, 110)), id="cam-e", kind="camera",
                  name=_name("Camera E", "戊摄像头"), area="avenue", mount=lonlat((95, 95))),
         _feature({"type": "Point", "coordinates": lonlat(A)}, id="drone-a", kind="drone_station",
                  name=_name("Drone A", "甲无人机"), area="avenue"),
         _feature({"type": "Point", "coordinates": lonlat(B)}, id="check-b", kind="checkpoint",
-                 name=_name("Checkpoint B", "乙卡口"), area="avenue"),
+                 name=_name("Checkpoint B", "乙卡口"), area="avenue", beyond="outside"),
     ]  # fmt: skip
     network = [
         _feature(_line(A, B), id="ab", modes=["walk", "vehicle"]),

@@ -53,6 +53,7 @@ PURE_MODULES = frozenset(
     {
         "lakeguard.community.seed",
         "lakeguard.crowd.alerts",
+        "lakeguard.crowd.estimator",
         "lakeguard.crowd.forecast",
         "lakeguard.forces.deployment",
         "lakeguard.forces.osmand",

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     clock_speed: float = Field(
         1.0, gt=0, le=3600, description="Venue seconds per wall second when clock_start is set."
     )
+    crowd_tick_s: float = Field(
+        15.0,
+        ge=0,
+        le=3600,
+        description="Wall seconds between re-judging crowd areas that get no new data (their "
+        "silence, levels and samples move on); 0: only when data arrives.",
+    )
     position_max_age_s: float = Field(
         60,
         gt=0,

@@ -10,6 +10,7 @@ from lakeguard.crowd.events import (
     OccupancySampled,
     PlanStarted,
     PlanStepChanged,
+    SensorSilence,
 )
 from lakeguard.events import Event
 from lakeguard.forces.events import UnitPositionReported, UnitStatusChanged
@@ -32,6 +33,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AlertHandled,
     PlanStarted,
     PlanStepChanged,
+    SensorSilence,
     CaseStatusChanged,
     CaseReminder,
     BroadcastSent,

@@ -85,6 +85,8 @@ EXPECTED: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/api/v1/observations/rejects"): {ADMIN, COMMANDER, AUDITOR},
     ("GET", "/api/v1/crowd"): STAFF,
     ("GET", "/api/v1/crowd/{area_id}/series"): STAFF,
+    ("POST", "/api/v1/crowd/{area_id}/counts"): COMMAND,
+    ("POST", "/api/v1/sensors/{sensor_id}/fault"): COMMAND,
     ("GET", "/api/v1/alerts"): STAFF,
     ("GET", "/api/v1/alerts/{alert_id}"): STAFF,
     ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): COMMAND,
@@ -136,6 +138,7 @@ EXPECTED: dict[tuple[str, str], str | set[Role]] = {
 # the table is about roles alone.
 PATH_VALUES = {
     "token_id": "999999",
+    "sensor_id": "cam-broken-bridge-deck",
     "layer": "areas",
     "incident_id": "999999",
     "unit_id": "unit-1",

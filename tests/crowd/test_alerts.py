@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lakeguard.crowd.alerts import AlertRules, Level, LevelTracker, predicted_crossing
+from lakeguard.crowd.alerts import AlertRules, Level, LevelTracker, predicted_crossing, sure_ratio
+from lakeguard.crowd.estimator import Estimate
 
 RULES = AlertRules(raise_hold_s=15, clear_hold_s=120)
 
@@ -135,3 +136,33 @@ def test_a_crossing_beyond_the_lookahead_is_not_predicted() -> None:
         )
         is None
     )
+
+
+def test_orange_and_red_rise_only_when_the_interval_is_past_them() -> None:
+    rules = AlertRules(raise_hold_s=0.0)
+    # The estimate says 95 %, but the low end of its interval is at 85 %: yellow, not orange.
+    assert rules.level(0.95, None, sure_ratio=0.85) == Level.YELLOW
+    assert rules.level(0.95, None, sure_ratio=0.91) == Level.ORANGE
+    assert rules.level(1.10, None, sure_ratio=0.99) == Level.ORANGE
+    assert rules.level(1.10, None, sure_ratio=1.01) == Level.RED
+    # Without an interval the estimate decides, as before.
+    assert rules.level(0.95, None) == Level.ORANGE
+    # A level holds while the interval's low end stays within the margin of it.
+    tracker = LevelTracker(rules)
+    assert tracker.update(0.0, 0.95, None, 0.92) == Level.ORANGE
+    assert tracker.update(10.0, 0.95, None, 0.86) is None  # 0.86 ≥ 0.90 − 0.05: holds
+    assert tracker.update(20.0, 0.95, None, 0.84) is None  # below: the clearing hold starts
+    assert tracker.update(20.0 + rules.clear_hold_s, 0.95, None, 0.84) == Level.YELLOW
+
+
+def test_the_sure_ratio_is_the_low_end_of_the_central_interval() -> None:
+    estimate = Estimate(
+        area_id="a", at=0.0, occupancy=1000.0, std=100.0, low80=871.8, high80=1128.2,
+        density=0.5, level_of_service="C", capacity=1000, ratio=1.0, local_density=None,
+        anchored=True,
+    )  # fmt: skip
+    assert sure_ratio(AlertRules(raise_confidence=0.8), estimate) == pytest.approx(0.8718, 1e-3)
+    assert sure_ratio(AlertRules(raise_confidence=0.5), estimate) == pytest.approx(0.9326, 1e-3)
+    assert sure_ratio(AlertRules(raise_confidence=0.0), estimate) is None
+    with pytest.raises(ValueError, match="raise_confidence"):
+        AlertRules(raise_confidence=1.0)

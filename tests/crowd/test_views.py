@@ -43,14 +43,16 @@ def test_broken_bridge_orange_starts_the_plan_and_clears(westlake_world: dict[st
 
     token = commander["Authorization"].split()[1]
     with client.websocket_connect(f"/api/v1/stream?topics=crowd.>&token={token}") as ws:
-        # 1,200 people (92 %) for 30 s, in one ingest cycle: the second count in a row that
-        # far off convinces the filter, and 15 s later the raise hold is met.
+        # 1,220 people counted (about 1,280 there, 98 %, for a counter that misses some) for
+        # 70 s, in one ingest cycle: the second count in a row that far off convinces the
+        # filter, and orange stands once the low end of the estimate's 80 % interval is past
+        # 90 % (yellow may come first, on the estimate alone).
         busy = client.post(
             "/api/v1/observations",
-            json=counts(start, 1200, range(60, 100, 10), "busy"),
+            json=counts(start, 1220, range(60, 130, 10), "busy"),
             headers=camera,
         )
-        assert busy.json()["accepted"] == 4
+        assert busy.json()["accepted"] == 7
         alerts = client.get("/api/v1/alerts", headers=commander).json()
         assert len(alerts) == 1
         alert = alerts[0]
@@ -63,8 +65,10 @@ def test_broken_bridge_orange_starts_the_plan_and_clears(westlake_world: dict[st
         ):
             messages.append(ws.receive_json())
         topics = [m["topic"] for m in messages]
-        level = next(m["event"] for m in messages if m["topic"] == "crowd.alert.level")
-        assert (level["previous"], level["level"]) == ("none", "orange")
+        levels = [m["event"] for m in messages if m["topic"] == "crowd.alert.level"]
+        assert levels[0]["previous"] == "none" and levels[-1]["level"] == "orange"
+        assert {e["level"] for e in levels} <= {"yellow", "orange"}
+        assert levels[-1]["low80"] >= 0.9 and levels[-1]["contributors"] == [CAMERA]
         assert topics.index("crowd.alert.level") < topics.index("crowd.plan.started")
         steps = [m["event"] for m in messages if m["topic"] == "crowd.plan.step"]
         assert [s["number"] for s in steps] == [1, 2, 3, 4, 5, 6, 7]
@@ -111,7 +115,7 @@ def test_broken_bridge_orange_starts_the_plan_and_clears(westlake_world: dict[st
     # 1,140 (88 %) is inside orange's 5-point margin: the level holds.
     client.post(
         "/api/v1/observations",
-        json=counts(start, 1140, range(90, 400, 10), "margin"),
+        json=counts(start, 1140, range(130, 400, 10), "margin"),
         headers=camera,
     )
     assert (
@@ -129,7 +133,7 @@ def test_broken_bridge_orange_starts_the_plan_and_clears(westlake_world: dict[st
     assert cleared["level"] == "none" and cleared["peak_level"] == "orange"
     assert cleared["status"] == "acknowledged"
     moves = [(t["from_level"], t["to_level"]) for t in cleared["timeline"] if t["what"] == "level"]
-    assert moves[0] == ("none", "orange") and moves[-1][1] == "none"
+    assert moves[0][0] == "none" and ("orange" in {m[1] for m in moves}) and moves[-1][1] == "none"
 
     closed = client.post(
         f"/api/v1/alerts/{alert['id']}/close", json={"note": "dispersed"}, headers=commander

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from lakeguard.crowd.engine import OccupancyEngine
+from lakeguard.crowd.estimator import VenueEstimator
 from lakeguard.ingest.schema import OBSERVATIONS
 from lakeguard.twin.config import (
     Clustering,
@@ -129,7 +129,7 @@ def test_gates_undercount_by_a_few_percent(westlake: Scenario, morning: list[Cro
 
 def test_the_crowd_monitor_tracks_the_truth(westlake: Scenario, morning: list[CrowdFrame]) -> None:
     sensors = SensorModel(westlake, seed=1, day_start=MIDNIGHT)
-    engine = OccupancyEngine(westlake)
+    engine = VenueEstimator(westlake)
     for batch in observe_all(sensors, morning):
         for item in OBSERVATIONS.validate_python(batch):
             engine.apply(item)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lakeguard.venue.loader import load_scenario
+from lakeguard.venue.loader import Scenario, load_scenario
 from lakeguard.venue.problems import Problem, ScenarioError
 from tests.factories import feature, lonlat, write_scenario
 
@@ -89,6 +89,26 @@ def _sensor_unknown_area(files: dict[str, Any]) -> None:
     feature(files, "sensors.geojson", "gate-ab")["properties"]["area"] = "avenu"
 
 
+def _line_without_far_side(files: dict[str, Any]) -> None:
+    del feature(files, "sensors.geojson", "gate-ab")["properties"]["beyond"]
+
+
+def _line_to_unknown_area(files: dict[str, Any]) -> None:
+    feature(files, "sensors.geojson", "check-b")["properties"]["beyond"] = "laek"
+
+
+def _camera_with_far_side(files: dict[str, Any]) -> None:
+    feature(files, "sensors.geojson", "cam-e")["properties"]["beyond"] = "lake"
+
+
+def _area_named_outside(files: dict[str, Any]) -> None:
+    feature(files, "areas.geojson", "lake")["properties"]["id"] = "outside"
+
+
+def _bad_empty_hours(files: dict[str, Any]) -> None:
+    feature(files, "areas.geojson", "avenue")["properties"]["empty_hours"] = ["25:00-06:00"]
+
+
 def _unknown_field(files: dict[str, Any]) -> None:
     feature(files, "areas.geojson", "lake")["properties"]["colour"] = "blue"
 
@@ -134,6 +154,11 @@ def _drone_mode(files: dict[str, Any]) -> None:
         (_segment_as_point, "posts.geojson", "seg-north", "kind", "a segment post needs a LineString"),
         (_camera_without_mount, "sensors.geojson", "cam-e", "mount", "missing (required for a camera)"),
         (_sensor_unknown_area, "sensors.geojson", "gate-ab", "area", "unknown area 'avenu' (did you mean avenue"),
+        (_line_without_far_side, "sensors.geojson", "gate-ab", "beyond", "missing (required for a gate: an area id or 'outside')"),
+        (_line_to_unknown_area, "sensors.geojson", "check-b", "beyond", "unknown area 'laek' (did you mean lake"),
+        (_camera_with_far_side, "sensors.geojson", "cam-e", "beyond", "only gates and checkpoints have a far side, not a camera"),
+        (_area_named_outside, "areas.geojson", "outside", "id", "'outside' is reserved"),
+        (_bad_empty_hours, "areas.geojson", "avenue", "empty_hours", "'25:00-06:00' is not a local time span HH:MM-HH:MM"),
         (_unknown_field, "areas.geojson", "lake", "colour", "unknown field"),
         (_latitude_out_of_range, "network.geojson", "cd", "geometry", "outside WGS84"),
         (_self_intersecting_polygon, "areas.geojson", "lake", "geometry", "invalid polygon: Self-intersection"),
@@ -213,3 +238,21 @@ def test_an_island_needs_a_pier(tmp_path: Path, tiny_files: dict[str, Any]) -> N
     problems = broken(tmp_path, tiny_files, no_boat)
     assert [(p.feature_id, p.field) for p in problems] == [("isle-loop", "modes")]
     assert "has no pier on the boat network" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("spans", "minute", "empty"),
+    [
+        (("22:00-06:30",), 23 * 60, True),
+        (("22:00-06:30",), 6 * 60 + 29, True),
+        (("22:00-06:30",), 6 * 60 + 30, False),
+        (("22:00-06:30",), 12 * 60, False),
+        (("01:00-05:00", "13:00-14:00"), 13 * 60 + 15, True),
+        ((), 3 * 60, False),
+    ],
+)
+def test_empty_hours_may_run_past_midnight(
+    westlake: Scenario, spans: tuple[str, ...], minute: int, empty: bool
+) -> None:
+    area = next(a for a in westlake.areas if a.id == "leifeng-pagoda")
+    assert area.model_copy(update={"empty_hours": spans}).empty_at(minute) is empty

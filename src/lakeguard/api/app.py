@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from lakeguard import __version__
 from lakeguard.api import history, stream
+from lakeguard.api.crowd_clock import running_crowd_clock
 from lakeguard.api.docs import mount_docs
 from lakeguard.api.problems import PROBLEM_RESPONSES, install_problem_handlers, problem_openapi
 from lakeguard.api.relay import running_relay
@@ -74,7 +75,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             state.venue = ActiveVenue.from_database(state.sessions)
             state.crowd = CrowdRuntime(
-                state.venue.context, state.sessions, max_age_s=settings.position_max_age_s
+                state.venue.context,
+                state.sessions,
+                max_age_s=settings.position_max_age_s,
+                clock=venue_clock,
             )
             # Ingest commits in worker threads; wake the relay on the loop that runs it.
             loop = asyncio.get_running_loop()
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.lakeguard = state
         async with (
             running_relay(state),
+            running_crowd_clock(state),
             running_subscriber(state) as subscriber,
             running_notifier(state) as notifier,
         ):

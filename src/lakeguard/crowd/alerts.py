@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 from itertools import pairwise
+from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lakeguard.crowd.engine import Estimate
+    from lakeguard.crowd.estimator import Estimate
     from lakeguard.venue.plans import CrowdAlertRules
 
 
@@ -52,12 +53,18 @@ class AlertRules:
     density_margin: float = 0.5
     raise_hold_s: float = 15.0
     clear_hold_s: float = 120.0
+    # Orange and red are raised, and held, only while the low end of the estimate's central
+    # interval of this probability is past their threshold (less the margin, to hold);
+    # 0 judges on the estimate alone. Yellow goes by the estimate.
+    raise_confidence: float = 0.7
 
     def __post_init__(self) -> None:
         if not 0 < self.yellow_ratio < self.orange_ratio < self.red_ratio:
             raise ValueError("alert ratios must rise: 0 < yellow < orange < red")
         if not 0 < self.density_warning < self.density_critical:
             raise ValueError("density thresholds must rise: 0 < warning < critical")
+        if not 0 <= self.raise_confidence < 1:
+            raise ValueError("raise_confidence must be in [0, 1)")
         if self.raise_hold_s < 0 or self.clear_hold_s < 0:
             raise ValueError("hold times cannot be negative")
 
@@ -66,18 +73,30 @@ class AlertRules:
         """The rules a scenario's ``[crowd_alerts]`` table sets."""
         return cls(**table.model_dump())
 
-    def level(self, ratio: float | None, density: float | None, *, margin: bool = False) -> Level:
-        """The level a reading is at; with ``margin``, the level it still holds on the way down."""
+    def level(
+        self,
+        ratio: float | None,
+        density: float | None,
+        *,
+        margin: bool = False,
+        sure_ratio: float | None = None,
+    ) -> Level:
+        """The level a reading is at; with ``margin``, the level it still holds on the way down.
+
+        ``sure_ratio`` (the low end of the estimate's interval) decides orange and red when
+        given; the estimate's own ``ratio`` decides yellow.
+        """
         dr = self.ratio_margin if margin else 0.0
         dd = self.density_margin if margin else 0.0
         level = Level.NONE
         if ratio is not None:
-            for threshold, name in (
-                (self.red_ratio, Level.RED),
-                (self.orange_ratio, Level.ORANGE),
-                (self.yellow_ratio, Level.YELLOW),
+            sure = ratio if sure_ratio is None else min(ratio, sure_ratio)
+            for threshold, name, value in (
+                (self.red_ratio, Level.RED, sure),
+                (self.orange_ratio, Level.ORANGE, sure),
+                (self.yellow_ratio, Level.YELLOW, ratio),
             ):
-                if ratio >= threshold - dr:
+                if value >= threshold - dr:
                     level = name
                     break
         if density is not None:
@@ -102,6 +121,14 @@ class AlertRules:
         }[level]
 
 
+def sure_ratio(rules: AlertRules, estimate: Estimate) -> float | None:
+    """The low end of the estimate's central ``raise_confidence`` interval, over capacity."""
+    if estimate.capacity is None or rules.raise_confidence <= 0:
+        return None
+    z = NormalDist().inv_cdf(0.5 + rules.raise_confidence / 2)
+    return max(0.0, estimate.occupancy - z * estimate.std) / estimate.capacity
+
+
 def reading(estimate: Estimate) -> tuple[float | None, float]:
     """The ratio and the density an alert judges: the worse of area and local density."""
     density = estimate.density
@@ -119,10 +146,19 @@ class LevelTracker:
     _pending: Level | None = None  # the level being held towards
     _since: float = 0.0
 
-    def update(self, t: float, ratio: float | None, density: float | None) -> Level | None:
-        """Feed a reading at time t; returns the new level when it changes."""
-        rising = self.rules.level(ratio, density)
-        holding = self.rules.level(ratio, density, margin=True)
+    def update(
+        self,
+        t: float,
+        ratio: float | None,
+        density: float | None,
+        sure_ratio: float | None = None,
+    ) -> Level | None:
+        """Feed a reading at time t; returns the new level when it changes.
+
+        Orange and red rise and hold on ``sure_ratio``; yellow on ``ratio``.
+        """
+        rising = self.rules.level(ratio, density, sure_ratio=sure_ratio)
+        holding = self.rules.level(ratio, density, margin=True, sure_ratio=sure_ratio)
         if rising > self.level:
             target, hold = rising, self.rules.raise_hold_s
             # While held, only the lowest level seen throughout may be raised to.

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from lakeguard.clock import Clock, WallClock
 from lakeguard.crowd.monitor import CrowdMonitor
 from lakeguard.crowd.plan_runs import DispatchingPlanRunner
 from lakeguard.incidents.service import VenueContext
@@ -30,7 +31,12 @@ class CrowdRuntime:
     """
 
     def __init__(
-        self, context: VenueContext, sessions: sessionmaker[Session], *, max_age_s: float
+        self,
+        context: VenueContext,
+        sessions: sessionmaker[Session],
+        *,
+        max_age_s: float,
+        clock: Clock | None = None,
     ) -> None:
         self.context = context
         self.sessions = sessions
@@ -39,6 +45,10 @@ class CrowdRuntime:
         # Called after each commit so the outbox relay publishes at once (set by the API).
         self.wake: Callable[[], None] | None = None
         self.monitor = self._fresh_monitor()
+        self.clock: Clock = clock or WallClock()
+        # The newest data time and when (venue clock) it was taken in: the clock tick runs on
+        # from there, so a replayed or delayed stream is not overtaken by the wall clock.
+        self._heard: tuple[float, datetime] | None = None
 
     def _fresh_monitor(self) -> CrowdMonitor:
         runner = DispatchingPlanRunner(self.context, max_age_s=self.max_age_s)
@@ -58,6 +68,8 @@ class CrowdRuntime:
                 log.exception("ingest cycle failed; rebuilding the crowd state from the database")
                 self.monitor = self._fresh_monitor()
                 raise
+            if self.monitor.engine.at is not None:
+                self._heard = (self.monitor.engine.at, self.clock.now())
             self._wake()
             if self.monitor.plans_due:
                 self._start_plans()
@@ -65,6 +77,44 @@ class CrowdRuntime:
     def take(self, session: Session, observations: Sequence[Observation]) -> None:
         """Fold a cycle's new observations into the monitor: estimates, alerts, plans due."""
         self.monitor.process(session, observations)
+
+    def tick(self, now: datetime) -> None:
+        """Re-judge the areas that got no new data, at the data clock's time now."""
+        with self.lock:
+            if self._heard is None:
+                return
+            newest, taken = self._heard
+            t = newest + max(0.0, (now - taken).total_seconds())
+            try:
+                with transaction(self.sessions) as session:
+                    self.monitor.tick(session, t)
+            except Exception:
+                log.exception("crowd clock tick failed; rebuilding the crowd state")
+                self.monitor = self._fresh_monitor()
+                return
+            self._wake()
+            if self.monitor.plans_due:
+                self._start_plans()
+
+    def mark_faulty(self, sensor_id: str, faulty: bool) -> None:
+        """Exclude a sensor's reports from the estimate until it is restored (in memory)."""
+        with self.lock:
+            self.monitor.mark_faulty(sensor_id, faulty)
+
+    def manual_count(self, area_id: str, *, at: datetime, count: float, std: float) -> None:
+        """An operator's head count folded in as a measurement, judged at once."""
+        with self.lock:
+            try:
+                with transaction(self.sessions) as session:
+                    self.monitor.manual_count(
+                        session, area_id, at=at.timestamp(), count=count, std=std
+                    )
+            except Exception:
+                self.monitor = self._fresh_monitor()
+                raise
+            self._wake()
+            if self.monitor.plans_due:
+                self._start_plans()
 
     def _start_plans(self) -> None:
         """Start the plans this cycle triggered, in their own transaction after it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from pydantic import Field
@@ -32,6 +33,22 @@ class AlertLevelChanged(Event):
     cause: str
     ratio: float | None
     density: float | None
+    # The estimate behind it: its central 80 % interval, as capacity ratios, and how likely
+    # the area really is at or above the new level's threshold.
+    low80: float | None = None
+    high80: float | None = None
+    confidence: float | None = None
+    contributors: tuple[str, ...] = ()  # the sensors that moved the estimate most recently
+
+
+class SensorSilence(Event):
+    """Every sensor of an area has gone quiet (``silent``), or one is heard again."""
+
+    topic: ClassVar[str] = "crowd.sensor_silence"
+    area_id: str
+    silent: bool
+    since: datetime | None  # the last report heard from any of its sensors
+    sensors: tuple[str, ...]
 
 
 class AlertPredicted(Event):

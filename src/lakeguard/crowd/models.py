@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lakeguard.clock import IsoTime
 from lakeguard.crowd.alerts import Level
-from lakeguard.crowd.engine import Estimate
+from lakeguard.crowd.estimator import Estimate
 from lakeguard.store.base import Base
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -109,6 +109,13 @@ def _label(level: int | None) -> str | None:
     return None if level is None else Level(level).label
 
 
+class SensorFaultRead(BaseModel):
+    """A sensor's fault mark as it now stands."""
+
+    sensor_id: str
+    faulty: bool
+
+
 class EstimateRead(BaseModel):
     """An area's occupancy now, with its alert level."""
 
@@ -116,12 +123,15 @@ class EstimateRead(BaseModel):
     at: IsoTime
     occupancy: float
     std: float
+    low80: float  # the central 80 % interval, in persons
+    high80: float
     density: float
     level_of_service: str
     capacity: int | None
     ratio: float | None
     local_density: float | None
     anchored: bool
+    silent: bool  # every sensor of the area has been quiet for a while
     level: str
 
     @classmethod
@@ -131,12 +141,15 @@ class EstimateRead(BaseModel):
             at=datetime.fromtimestamp(e.at, UTC),
             occupancy=round(e.occupancy, 1),
             std=round(e.std, 1),
+            low80=round(e.low80, 1),
+            high80=round(e.high80, 1),
             density=round(e.density, 4),
             level_of_service=e.level_of_service,
             capacity=e.capacity,
             ratio=None if e.ratio is None else round(e.ratio, 4),
             local_density=e.local_density,
             anchored=e.anchored,
+            silent=e.silent,
             level=level.label,
         )
 

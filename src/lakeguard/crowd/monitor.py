@@ -14,18 +14,27 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from statistics import NormalDist
 from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from lakeguard.crowd.alerts import AlertRules, Level, LevelTracker, predicted_crossing, reading
-from lakeguard.crowd.engine import EngineParams, Estimate, OccupancyEngine
+from lakeguard.crowd.alerts import (
+    AlertRules,
+    Level,
+    LevelTracker,
+    predicted_crossing,
+    reading,
+    sure_ratio,
+)
+from lakeguard.crowd.estimator import Estimate, EstimatorParams, VenueEstimator
 from lakeguard.crowd.events import (
     AlertLevelChanged,
     AlertPredicted,
     OccupancySampled,
+    SensorSilence,
 )
 from lakeguard.crowd.forecast import Forecast, forecast_series
 from lakeguard.crowd.models import AlertRow, AlertTimelineRow, EstimateRow
@@ -60,6 +69,7 @@ class _AreaWatch:
     predicted_at: float | None = None  # data time of the last forecast check
     alert_id: int | None = None  # the open alert, if any
     predicted: tuple[Level, float] | None = None
+    silent: bool = False  # every sensor quiet (crowd.sensor_silence said so)
 
 
 class CrowdMonitor:
@@ -69,14 +79,14 @@ class CrowdMonitor:
         self,
         scenario: Scenario,
         *,
-        params: EngineParams | None = None,
+        params: EstimatorParams | None = None,
         sample_s: float = 60.0,
         judge_s: float = 5.0,
         predict_s: float = 300.0,
         plan_runner: PlanRunner | None = None,
     ) -> None:
         self.scenario = scenario
-        self.engine = OccupancyEngine(scenario, params)
+        self.engine = VenueEstimator(scenario, params)
         book = scenario.plans
         self.rules: AlertRules = AlertRules.from_table(
             book.crowd_alerts if book else CrowdAlertRules()
@@ -137,12 +147,13 @@ class CrowdMonitor:
         """
         touched: set[str] = set()
         for obs in observations:
-            area_id = self.engine.apply(obs)
-            touched.add(area_id)
+            self.engine.apply(obs)
             t = obs.at.timestamp()
-            judged = self._watch[area_id].judged_at
-            if judged is None or t - judged >= self.judge_s:
-                self._evaluate(session, (area_id,), t)
+            for area_id in self.engine.areas_of(obs.sensor_id):
+                touched.add(area_id)
+                judged = self._watch[area_id].judged_at
+                if judged is None or t - judged >= self.judge_s:
+                    self._evaluate(session, (area_id,), t)
         if observations:
             end = observations[-1].at.timestamp()
             self._evaluate(session, [a for a in touched if self._watch[a].judged_at != end], end)
@@ -156,17 +167,61 @@ class CrowdMonitor:
                 continue
             watch = self._watch[area_id]
             watch.judged_at = t
+            if estimate.silent != watch.silent:
+                self._silence_changed(session, watch, estimate)
             sampled = self._sample(session, watch, estimate)
             if estimate.capacity is None and estimate.local_density is None:
                 continue
             ratio, density = reading(estimate)
-            new_level = watch.tracker.update(t, ratio, density)
+            new_level = watch.tracker.update(t, ratio, density, sure_ratio(self.rules, estimate))
             if new_level is not None:
                 self._level_changed(session, watch, estimate, new_level)
             due = watch.predicted_at is None or t - watch.predicted_at >= self.predict_s
             if sampled and estimate.capacity and due:
                 watch.predicted_at = t
                 self._predict(session, watch, estimate)
+
+    def tick(self, session: Session, now: float) -> None:
+        """Re-judge, at ``now``, every area that has had no data for ``judge_s``.
+
+        Without it a network gone quiet would freeze every level where it stood; with it the
+        estimates move on (unseen flows, widening intervals), silence is noticed, and alerts
+        rise or clear on the clock.
+        """
+        self.engine.tick(now)
+        stale = [
+            a
+            for a, w in self._watch.items()
+            if w.judged_at is not None and now - w.judged_at >= self.judge_s
+        ]
+        self._evaluate(session, stale, now)
+        self._store_samples(session)
+
+    def _silence_changed(self, session: Session, watch: _AreaWatch, estimate: Estimate) -> None:
+        watch.silent = estimate.silent
+        last = self.engine.last_heard(estimate.area_id)
+        emit(
+            session,
+            SensorSilence(
+                occurred_at=utc(estimate.at),
+                area_id=estimate.area_id,
+                silent=estimate.silent,
+                since=None if last is None else utc(last),
+                sensors=self.engine.sensors_of(estimate.area_id),
+            ),
+        )
+
+    def mark_faulty(self, sensor_id: str, faulty: bool) -> None:
+        """Exclude a sensor's reports until it is restored (the caller audits it)."""
+        self.engine.mark_faulty(sensor_id, faulty)
+
+    def manual_count(
+        self, session: Session, area_id: str, *, at: float, count: float, std: float
+    ) -> None:
+        """An operator's head count as a measurement, judged at once."""
+        self.engine.manual_count(area_id, at=at, count=count, std=std)
+        self._evaluate(session, (area_id,), at)
+        self._store_samples(session)
 
     def estimates(self, t: float) -> list[Estimate]:
         """Every observed area's estimate at time t."""
@@ -302,6 +357,7 @@ class CrowdMonitor:
                 cause=alert.cause,
                 ratio=ratio,
                 density=density,
+                **self._certainty(estimate, level),
             ),
         )
         plan = self.scenario.plans.emergency_for(alert.area_id) if self.scenario.plans else None
@@ -372,6 +428,27 @@ class CrowdMonitor:
             ),
         )
 
+    def _certainty(self, estimate: Estimate, level: Level) -> dict[str, Any]:
+        """The interval, the confidence in the level and the main sensors behind an estimate."""
+        contributors = tuple(self.engine.contributors(estimate.area_id, estimate.at))
+        cap = estimate.capacity
+        if not cap:
+            return {"contributors": contributors}
+        confidence = None
+        if level > Level.NONE and estimate.std > 0:
+            limit = self.rules.threshold(level) * cap
+            confidence = 1.0 - NormalDist(estimate.occupancy, estimate.std).cdf(limit)
+        elif level > Level.NONE:
+            confidence = float(
+                estimate.ratio is not None and estimate.ratio >= self.rules.threshold(level)
+            )
+        return {
+            "low80": round(estimate.low80 / cap, 4),
+            "high80": round(estimate.high80 / cap, 4),
+            "confidence": None if confidence is None else round(confidence, 3),
+            "contributors": contributors,
+        }
+
     def _describe(self, estimate: Estimate) -> str:
         share = f", {estimate.ratio:.0%} of capacity" if estimate.ratio is not None else ""
         local = (
@@ -379,7 +456,13 @@ class CrowdMonitor:
             if estimate.local_density is not None
             else ""
         )
-        return f"about {estimate.occupancy:.0f} ± {estimate.std:.0f} people{share}{local}"
+        interval = f" (80 %: {estimate.low80:.0f}–{estimate.high80:.0f})"
+        contributors = self.engine.contributors(estimate.area_id, estimate.at)
+        sources = f"; mainly {', '.join(contributors)}" if contributors else ""
+        return (
+            f"about {estimate.occupancy:.0f} ± {estimate.std:.0f} people{interval}"
+            f"{share}{local}{sources}"
+        )
 
 
 class PlanRunner(Protocol):

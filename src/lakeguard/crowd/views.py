@@ -24,6 +24,7 @@ from lakeguard.crowd.models import (
     ForecastPointRead,
     PlanRunRead,
     PlanStepRead,
+    SensorFaultRead,
     SeriesPointRead,
     SeriesRead,
 )
@@ -39,6 +40,19 @@ class AlertAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field("", max_length=2000)
+
+
+class SensorFault(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    faulty: bool = Field(description="true: ignore its reports; false: use them again")
+
+
+class ManualCount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=0, le=1_000_000, description="people counted in the whole area")
+    std: float = Field(gt=0, le=1_000_000, description="how far off the count may be (1 σ)")
 
 
 class StepUpdate(BaseModel):
@@ -101,6 +115,31 @@ def read_series(
             for f in forecasts
         ],
     )
+
+
+@router.post("/sensors/{sensor_id}/fault", summary="Mark a sensor faulty, or restore it")
+def mark_sensor(
+    sensor_id: str, body: SensorFault, who: Dispatcher, state: State
+) -> SensorFaultRead:
+    runtime = _runtime(state)
+    if sensor_id not in {s.id for s in runtime.context.scenario.sensors}:
+        raise NotFound(f"no sensor {sensor_id!r}")
+    runtime.mark_faulty(sensor_id, body.faulty)
+    return SensorFaultRead(sensor_id=sensor_id, faulty=body.faulty)
+
+
+@router.post("/crowd/{area_id}/counts", summary="Enter a manual head count of an area")
+def enter_count(
+    area_id: str, body: ManualCount, who: Dispatcher, state: State, now: Now
+) -> EstimateRead:
+    runtime = _runtime(state)
+    if area_id not in {a.id for a in runtime.context.scenario.areas}:
+        raise NotFound(f"no area {area_id!r}")
+    runtime.manual_count(area_id, at=now, count=body.count, std=body.std)
+    with runtime.lock:
+        monitor = runtime.monitor
+        (estimate,) = [e for e in monitor.estimates(now.timestamp()) if e.area_id == area_id]
+        return EstimateRead.of(estimate, monitor.level(area_id))
 
 
 @router.get("/alerts", summary="Crowd alerts, open ones unless asked for all")

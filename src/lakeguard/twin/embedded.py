@@ -121,6 +121,9 @@ def embedded_platform(
         mqtt_url="",
         notify_targets=[],
         position_max_age_s=TWIN_POSITION_MAX_AGE_S,
+        # The twin drives the clock and sends data every step; a tick on the wall clock would
+        # make a replayed day depend on when it fired.
+        crowd_tick_s=0,
     )
     transport = InProcessTransport(create_app(settings, clock=clock))
     try:

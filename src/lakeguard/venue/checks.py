@@ -14,6 +14,7 @@ from lakeguard.venue.network import LineInput, TravelNetwork
 from lakeguard.venue.problems import Problem
 from lakeguard.venue.schema import (
     DOMAIN_MODE,
+    OUTSIDE,
     SENSOR_GEOMETRY,
     Area,
     AreaKind,
@@ -56,6 +57,13 @@ def cross_check(parsed: Parsed, config: VenueConfig | None) -> list[Problem]:
         assert isinstance(sensor, Sensor)
         problems += _reference("sensors.geojson", index, sensor.id, "area", sensor.area, areas)
         problems += _sensor_shape_problems(index, sensor)
+        problems += _line_side_problems(index, sensor, areas)
+    if OUTSIDE in areas:
+        index = next(i for i, f in parsed["areas.geojson"] if f.id == OUTSIDE)
+        problems.append(
+            Problem("areas.geojson", index, OUTSIDE, "id",
+                    f"{OUTSIDE!r} is reserved for the far side of lines on the venue's edge")
+        )  # fmt: skip
     problems += _jurisdiction_problems(parsed)
     if projection is not None:
         problems += _overlap_problems(parsed, projection)
@@ -190,6 +198,23 @@ def _sensor_shape_problems(index: int, sensor: Sensor) -> list[Problem]:
             Problem("sensors.geojson", index, sensor.id, "mount", "missing (required for a camera)")
         )
     return problems
+
+
+def _line_side_problems(index: int, sensor: Sensor, areas: set[str]) -> list[Problem]:
+    """A counting line names the area on its other side; other sensors have no other side."""
+
+    def problem(message: str) -> list[Problem]:
+        return [Problem("sensors.geojson", index, sensor.id, "beyond", message)]
+
+    if not sensor.counts_line:
+        if sensor.beyond is not None:
+            return problem(f"only gates and checkpoints have a far side, not a {sensor.kind.value}")
+        return []
+    if sensor.beyond is None:
+        return problem(f"missing (required for a {sensor.kind.value}: an area id or {OUTSIDE!r})")
+    if sensor.beyond in (OUTSIDE, sensor.area):
+        return []
+    return _reference("sensors.geojson", index, sensor.id, "beyond", sensor.beyond, areas)
 
 
 def build_network(

@@ -108,6 +108,14 @@ class CrowdAlertRules(Strict):
     )
     raise_hold_s: float = Field(15.0, ge=0, le=3600, description="time at a level to raise it")
     clear_hold_s: float = Field(120.0, ge=0, le=3600, description="time below a level to clear")
+    raise_confidence: float = Field(
+        0.7,
+        ge=0,
+        lt=1,
+        description="orange and red rise and hold only while the low end of the estimate's "
+        "central interval of this probability is past their threshold; 0 judges on the "
+        "estimate alone",
+    )
 
     @model_validator(mode="after")
     def _rising(self) -> CrowdAlertRules:

@@ -5,6 +5,7 @@ Field descriptions here are the source of ``docs/scenario.md``; keep the two in 
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -14,6 +15,8 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+OUTSIDE = "outside"  # the far side of a counting line on the venue's edge
 LonLat = tuple[Annotated[float, Field(ge=-180, le=180)], Annotated[float, Field(ge=-90, le=90)]]
 
 
@@ -133,7 +136,33 @@ class Area(Feature):
     usable_m2: float = Field(gt=0)
     space_per_visitor_m2: float | None = Field(None, gt=0)
     capacity: int | None = Field(None, gt=0)
+    empty_hours: tuple[str, ...] = Field(
+        (),
+        description="local times when the area is closed and empty (`HH:MM-HH:MM`, may run "
+        "past midnight); the crowd estimate leans softly towards zero then",
+    )
     description: str = ""
+
+    @field_validator("empty_hours")
+    @classmethod
+    def _hours_spans(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for span in value:
+            if not HOURS_PATTERN.match(span):
+                raise ValueError(f"{span!r} is not a local time span HH:MM-HH:MM")
+        return value
+
+    def empty_at(self, minute_of_day: int) -> bool:
+        """Whether a local minute of the day (0–1439) falls in one of the empty hours."""
+        for span in self.empty_hours:
+            start, end = (int(t[:2]) * 60 + int(t[3:]) for t in span.split("-"))
+            inside = (
+                start <= minute_of_day < end
+                if start <= end
+                else (minute_of_day >= start or minute_of_day < end)
+            )
+            if inside:
+                return True
+        return False
 
 
 class Station(Feature):
@@ -175,8 +204,19 @@ class Sensor(Feature):
     name: Name
     kind: SensorKind
     area: Slug
+    beyond: Slug | None = Field(
+        None,
+        description="gates and checkpoints: the area on the other side of the line, where "
+        "`out` goes and `in` comes from; `outside` on the venue's edge; the sensor's own area "
+        "for a line drawn inside its area, which counts flow but moves nobody between areas",
+    )
     mount: LonLat | None = None
     description: str = ""
+
+    @property
+    def counts_line(self) -> bool:
+        """Gates and checkpoints count people crossing a line between two areas."""
+        return self.kind in (SensorKind.GATE, SensorKind.CHECKPOINT)
 
 
 class NetworkLine(Feature):

@@ -1,13 +1,20 @@
-// An area's occupancy: the sampled history, the forecast with its range, and the capacity.
+// An area's occupancy: the sampled history with its 80 % interval, the forecast with its
+// range, and the capacity.
 import uPlot from "/vendor/uplot/dist/uPlot.esm.js";
 import { t } from "./i18n.js";
 
 let chart = null;
+const Z80 = 1.2816; // the central 80 % interval of a normal estimate: mean ± Z80 · std
 
 export function drawOccupancy(element, series, capacity, venueNowMs) {
   if (chart) chart.destroy();
   element.textContent = "";
-  const history = series.history.map((p) => [Date.parse(p.at) / 1000, p.occupancy]);
+  const history = series.history.map((p) => [
+    Date.parse(p.at) / 1000,
+    p.occupancy,
+    Math.max(0, p.occupancy - Z80 * (p.std ?? 0)),
+    p.occupancy + Z80 * (p.std ?? 0),
+  ]);
   const now = venueNowMs / 1000;
   const forecast = series.forecast.map((f) => [now + f.horizon_s, f.value, f.low, f.high]);
   if (!history.length && !forecast.length) {
@@ -25,6 +32,8 @@ export function drawOccupancy(element, series, capacity, venueNowMs) {
     pad(forecast.map((p) => p[2]), n),
     pad(forecast.map((p) => p[3]), n),
     xs.map(() => capacity ?? null),
+    [...history.map((p) => p[2]), ...Array(forecast.length).fill(null)],
+    [...history.map((p) => p[3]), ...Array(forecast.length).fill(null)],
   ];
   // The forecast starts from the last sample, so the two lines meet.
   if (n && forecast.length) {
@@ -42,7 +51,11 @@ export function drawOccupancy(element, series, capacity, venueNowMs) {
         { label: t("area.low"), stroke: "#90b4dc", dash: [2, 3] },
         { label: t("area.high"), stroke: "#90b4dc", dash: [2, 3] },
         { label: t("area.capacity"), stroke: "#d7301f", width: 1 },
+        { label: t("area.low"), stroke: "#c3d5ea", width: 1 },
+        { label: t("area.high"), stroke: "#c3d5ea", width: 1 },
       ],
+      // The estimate's 80 % interval, shaded between its two bounds.
+      bands: [{ series: [7, 6], fill: "rgba(43, 108, 176, 0.15)" }],
       legend: { show: false },
     },
     data,
