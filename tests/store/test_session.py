@@ -37,3 +37,10 @@ def test_get_or_raise_raises_the_given_error_when_the_key_is_unknown(session: Se
     with pytest.raises(NotFound) as raised:
         get_or_raise(session, _Thing, 3, missing)
     assert raised.value is missing
+
+
+def test_get_or_raise_for_update_returns_the_row_the_session_holds(session: Session) -> None:
+    held = session.get(_Thing, 1)
+    assert get_or_raise(session, _Thing, 1, NotFound("no thing 1"), for_update=True) is held
+    with pytest.raises(NotFound):
+        get_or_raise(session, _Thing, 9, NotFound("no thing 9"), for_update=True)

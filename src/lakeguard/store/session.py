@@ -44,9 +44,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def get_or_raise(session: Session, table: type[T], key: object, missing: Exception) -> T:
-    """The row of ``table`` whose primary key is ``key``; raise ``missing`` when there is none."""
-    row = session.get(table, key)
+def get_or_raise(
+    session: Session, table: type[T], key: object, missing: Exception, *, for_update: bool = False
+) -> T:
+    """The row of ``table`` whose primary key is ``key``; raise ``missing`` when there is none.
+
+    ``for_update`` reads the row from the database and locks it until the transaction ends
+    (PostgreSQL), even when the session already holds it.
+    """
+    row = session.get(table, key, with_for_update=for_update)
     if row is None:
         raise missing
     return row
