@@ -45,7 +45,7 @@ from lakeguard.config import bundled_scenario
 from lakeguard.crowd.alerts import AlertRules, LevelTracker, reading, sure_ratio
 from lakeguard.crowd.estimator import VenueEstimator
 from lakeguard.crowd.scoring import Z80, AreaDay, AreaScore, figures, pool, score_area
-from lakeguard.ingest.schema import OBSERVATIONS, Observation
+from lakeguard.ingest.schema import Observation, parse_observations
 from lakeguard.twin.config import (
     Clustering,
     SensorConfig,
@@ -154,7 +154,7 @@ class Replay:
 
     def __call__(self, frame: CrowdFrame, reports: list[dict[str, Any]]) -> None:
         t = self.epoch + frame.t_s
-        observations = OBSERVATIONS.validate_python(reports)
+        observations = parse_observations(reports)
         self.t.append(t)
         self.truth.append(frame.occupancy[self.columns].astype(float).tolist())
         # Take turns going first, so neither pays alone for what the other leaves warm.

@@ -28,7 +28,7 @@ from rich.table import Table
 from bench.baseline_occupancy import OccupancyEngine as BaselineEngine
 from lakeguard.config import bundled_scenario
 from lakeguard.crowd.estimator import VenueEstimator
-from lakeguard.ingest.schema import OBSERVATIONS, Observation
+from lakeguard.ingest.schema import Observation, parse_observations
 from lakeguard.venue.loader import Scenario, load_scenario
 from lakeguard.venue.schema import SensorKind
 
@@ -46,7 +46,7 @@ def minute_of_reports(scenario: Scenario, minute: int) -> list[Observation]:
             reports.append({**base, "kind": "crossing", "window_s": 60, "in": flow, "out": 18})
         else:
             reports.append({**base, "kind": "count", "count": 300 + minute % 11, "coverage": 0.3})
-    return OBSERVATIONS.validate_python(reports)
+    return parse_observations(reports)
 
 
 def time_engine(engine: Any, scenario: Scenario, minutes: list[list[Observation]]) -> float:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lakeguard.crowd.estimator import EstimatorParams, VenueEstimator, fruin_level
-from lakeguard.ingest.schema import AreaCount, Crossing, Observation, SensorStatus
+from lakeguard.ingest.schema import AreaCount, Observation, SensorStatus, parse_observation
 from lakeguard.venue.loader import Scenario, load_scenario
 from tests.factories import feature, tiny_scenario, write_scenario
 
@@ -31,17 +31,14 @@ def park(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
 
 def crossing(sensor: str, t: float, entered: int, exited: int) -> Observation:
-    return Crossing.model_validate(
+    return parse_observation(
         {"kind": "crossing", "event_id": f"x{t}", "sensor_id": sensor, "at": at(t),
          "window_s": 60.0, "in": entered, "out": exited}
     )  # fmt: skip
 
 
 def count(t: float, people: int, sensor: str = "cam-e", coverage: float = 1.0) -> Observation:
-    return AreaCount(
-        kind="count", event_id=f"c{t}", sensor_id=sensor, at=at(t), count=people,
-        coverage=coverage,
-    )  # fmt: skip
+    return AreaCount(event_id=f"c{t}", sensor_id=sensor, at=at(t), count=people, coverage=coverage)
 
 
 def started(park: Scenario, params: EstimatorParams | None = None) -> VenueEstimator:
@@ -126,7 +123,7 @@ def test_silence_is_flagged_and_widens_the_interval(park: Scenario) -> None:
     estimator = started(park)
     estimator.apply(count(0.0, 100))
     for sensor in ("gate-ab", "drone-a", "check-b"):
-        estimator.apply(SensorStatus(kind="status", event_id="s", sensor_id=sensor, at=at(0.0), online=True))  # fmt: skip
+        estimator.apply(SensorStatus(event_id="s", sensor_id=sensor, at=at(0.0), online=True))  # fmt: skip
     heard = estimator.estimate("avenue", T0.timestamp())
     quiet = estimator.estimate("avenue", T0.timestamp() + 599.0)
     silent = estimator.estimate("avenue", T0.timestamp() + 600.0)

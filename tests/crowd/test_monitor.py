@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lakeguard.crowd.alerts import Level
 from lakeguard.crowd.models import AlertRow, AlertTimelineRow, EstimateRow
 from lakeguard.crowd.monitor import CrowdMonitor
-from lakeguard.ingest.schema import OBSERVATION, Observation
+from lakeguard.ingest.schema import Observation, parse_observation
 from lakeguard.store.outbox import OutboxRow
 from lakeguard.store.session import make_sessionmaker, transaction
 from lakeguard.venue.loader import Scenario
@@ -22,7 +22,7 @@ T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 
 
 def count(minute: float, people: int) -> Observation:
-    return OBSERVATION.validate_python(
+    return parse_observation(
         {
             "kind": "count",
             "event_id": f"m{minute}",
@@ -61,6 +61,30 @@ def test_a_steady_rise_is_predicted_before_it_arrives(
     assert alert.predicted_in_s is not None and 0 < alert.predicted_in_s <= 1800
     assert predicted and "Broken Bridge will reach" in predicted[-1]["message"]
     assert any("in about" in n for n in notes)
+
+
+def test_the_forecast_looks_ahead_once_per_batch_at_most(
+    westlake: Scenario, db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions = make_sessionmaker(db_engine)
+    monitor = CrowdMonitor(westlake)
+    looked: list[str] = []
+    forecast = monitor.forecast
+
+    def counted(area_id: str) -> Any:
+        looked.append(area_id)
+        return forecast(area_id)
+
+    monkeypatch.setattr(monitor, "forecast", counted)
+    with transaction(sessions) as session:  # 40 minutes of data in one batch
+        monitor.process(session, [count(m, 500 + 10 * m) for m in range(41)])
+    assert looked == ["broken-bridge"]
+    with transaction(sessions) as session:  # within predict_s of the last look
+        monitor.process(session, [count(43, 930)])
+    assert looked == ["broken-bridge"]
+    with transaction(sessions) as session:
+        monitor.process(session, [count(46, 960)])
+    assert looked == ["broken-bridge", "broken-bridge"]
 
 
 def test_state_survives_a_restart(westlake: Scenario, db_engine: Engine) -> None:

@@ -116,4 +116,7 @@ def test_a_batch_over_the_limit_is_refused_whole(westlake_world: dict[str, Any])
     assert "10000" in response.json()["detail"] and "10001" in response.json()["detail"]
     assert stored(engine) == 0
     not_a_list = client.post("/api/v1/observations", json={"kind": "count"}, headers=sensor)
-    assert not_a_list.status_code == 422
+    assert not_a_list.status_code == 422 and "array" in not_a_list.json()["detail"]
+    not_json = client.post("/api/v1/observations", content=b'[{"kind": ', headers=sensor)
+    assert not_json.status_code == 422 and "not JSON" in not_json.json()["detail"]
+    assert stored(engine) == 0

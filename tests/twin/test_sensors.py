@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from lakeguard.crowd.estimator import VenueEstimator
-from lakeguard.ingest.schema import OBSERVATIONS
+from lakeguard.ingest.schema import parse_observations
 from lakeguard.twin.config import (
     Clustering,
     SensorConfig,
@@ -49,7 +49,7 @@ def test_observations_pass_the_ingest_validator(
     seen: set[tuple[str, str]] = set()
     kinds: set[str] = set()
     for frame, batch in zip(morning, batches, strict=True):
-        parsed = OBSERVATIONS.validate_python(batch)
+        parsed = parse_observations(batch)
         start = MIDNIGHT + timedelta(seconds=frame.t_s - frame.dt_s)
         end = MIDNIGHT + timedelta(seconds=frame.t_s)
         for item in parsed:
@@ -131,7 +131,7 @@ def test_the_crowd_monitor_tracks_the_truth(westlake: Scenario, morning: list[Cr
     sensors = SensorModel(westlake, seed=1, day_start=MIDNIGHT)
     engine = VenueEstimator(westlake)
     for batch in observe_all(sensors, morning):
-        for item in OBSERVATIONS.validate_python(batch):
+        for item in parse_observations(batch):
             engine.apply(item)
     last = morning[-1]
     now = (MIDNIGHT + timedelta(seconds=last.t_s)).timestamp()

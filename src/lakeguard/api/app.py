@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from lakeguard import __version__
 from lakeguard.api import history, stream
+from lakeguard.api.collector import server_collector
 from lakeguard.api.crowd_clock import running_crowd_clock
 from lakeguard.api.docs import mount_docs
 from lakeguard.api.problems import PROBLEM_RESPONSES, install_problem_handlers, problem_openapi
@@ -99,7 +100,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ):
             app.state.mqtt = subscriber  # None when MQTT is off
             app.state.notifier = notifier  # None when no notify target is configured
-            yield
+            with server_collector():  # the start-up heap is built: see api/collector.py
+                yield
         state.bus.close()
         engine.dispose()
 

@@ -67,6 +67,7 @@ class _AreaWatch:
     last_sample: float | None = None
     judged_at: float | None = None  # data time of the last judgement
     predicted_at: float | None = None  # data time of the last forecast check
+    forecast_from: float | None = None  # the newest sample that check saw
     alert_id: int | None = None  # the open alert, if any
     predicted: tuple[Level, float] | None = None
     silent: bool = False  # every sensor quiet (crowd.sensor_silence said so)
@@ -144,6 +145,8 @@ class CrowdMonitor:
         An area is judged at most once per ``judge_s`` of its data time within a batch and
         once more at the batch's end, so a batch spanning minutes raises (or clears) an alert
         inside the same cycle, with the hold times measured on the observations' own clock.
+        The forecast looks ahead once per batch at most, from its end: a batch spanning an
+        hour of data would otherwise forecast each area a dozen times to keep only the last.
         """
         touched: set[str] = set()
         for obs in observations:
@@ -157,6 +160,7 @@ class CrowdMonitor:
         if observations:
             end = observations[-1].at.timestamp()
             self._evaluate(session, [a for a in touched if self._watch[a].judged_at != end], end)
+            self._predict_areas(session, touched, end)
         self._store_samples(session)
 
     def _evaluate(self, session: Session, areas: Iterable[str], t: float) -> None:
@@ -169,17 +173,26 @@ class CrowdMonitor:
             watch.judged_at = t
             if estimate.silent != watch.silent:
                 self._silence_changed(session, watch, estimate)
-            sampled = self._sample(session, watch, estimate)
+            self._sample(session, watch, estimate)
             if estimate.capacity is None and estimate.local_density is None:
                 continue
             ratio, density = reading(estimate)
             new_level = watch.tracker.update(t, ratio, density, sure_ratio(self.rules, estimate))
             if new_level is not None:
                 self._level_changed(session, watch, estimate, new_level)
+
+    def _predict_areas(self, session: Session, areas: Iterable[str], t: float) -> None:
+        """Look ahead for each area sampled since its last forecast, once per ``predict_s``."""
+        for area_id in sorted(areas):
+            watch = self._watch[area_id]
             due = watch.predicted_at is None or t - watch.predicted_at >= self.predict_s
-            if sampled and estimate.capacity and due:
-                watch.predicted_at = t
-                self._predict(session, watch, estimate)
+            if not due or watch.last_sample is None or watch.last_sample == watch.forecast_from:
+                continue
+            estimate = self.engine.estimate(area_id, t)
+            if estimate is None or not estimate.capacity:
+                continue
+            watch.predicted_at, watch.forecast_from = t, watch.last_sample
+            self._predict(session, watch, estimate)
 
     def tick(self, session: Session, now: float) -> None:
         """Re-judge, at ``now``, every area that has had no data for ``judge_s``.
@@ -195,6 +208,7 @@ class CrowdMonitor:
             if w.judged_at is not None and now - w.judged_at >= self.judge_s
         ]
         self._evaluate(session, stale, now)
+        self._predict_areas(session, stale, now)
         self._store_samples(session)
 
     def _silence_changed(self, session: Session, watch: _AreaWatch, estimate: Estimate) -> None:
@@ -221,6 +235,7 @@ class CrowdMonitor:
         """An operator's head count as a measurement, judged at once."""
         self.engine.manual_count(area_id, at=at, count=count, std=std)
         self._evaluate(session, (area_id,), at)
+        self._predict_areas(session, (area_id,), at)
         self._store_samples(session)
 
     def estimates(self, t: float) -> list[Estimate]:

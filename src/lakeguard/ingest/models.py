@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, BigInteger, Double, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Double, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lakeguard.clock import IsoTime
@@ -20,14 +20,15 @@ class ObservationRow(Base):
 
     Flat columns rather than a JSON document, and times as seconds since the epoch (UTC)
     rather than timestamps, because ingest writes tens of thousands of these a second: binding
-    two timestamps a row cost more than the insert itself.
+    two timestamps a row cost more than the insert itself. Append-only, with no index beyond
+    the key and the unique pair below: each index is paid for on every insert, and nothing
+    reads observations back by area or time.
     """
 
     __tablename__ = "observations"
     __table_args__ = (
         # A re-sent observation is recognised by its sensor and event id and stored once.
         UniqueConstraint("sensor_id", "event_id", name="uq_observations_sensor_event"),
-        Index("ix_observations_area_at", "area_id", "at_s"),
     )
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)

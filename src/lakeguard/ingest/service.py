@@ -10,31 +10,31 @@ of the same batch are kept. Nothing is acknowledged before the cycle's transacti
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from functools import cache
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
-from sqlalchemy import func, select
+import msgspec
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakeguard.errors import TooLarge
-from lakeguard.ingest.models import ObservationRow, RejectRow
+from lakeguard.ingest.models import RejectRow
+from lakeguard.ingest.rows import Key, Row, row_of, store_new
 from lakeguard.ingest.schema import (
     ACCEPTS,
     MAX_BATCH,
-    OBSERVATION,
-    OBSERVATIONS,
-    AreaCount,
     BatchResult,
-    Crossing,
-    DensityEstimate,
     Observation,
     Reject,
-    SensorStatus,
+    decode_batch,
+    decode_observation,
     event_id_of,
+    parse_observation,
+    parse_observations,
+    reason_of,
+    split_batch,
 )
 from lakeguard.ingest.sink import ObservationSink
 from lakeguard.venue.loader import Scenario
@@ -42,14 +42,6 @@ from lakeguard.venue.loader import Scenario
 MAX_FUTURE_S = 60.0  # sensor clocks may run a little ahead
 MAX_AGE_S = 86_400.0  # older than a day says nothing about now
 PAYLOAD_LIMIT = 2_000  # characters of a refused item kept in its dead letter
-
-
-class ConcurrentIngest(RuntimeError):
-    def __init__(self, foreign: int) -> None:
-        super().__init__(
-            f"{foreign} observations were stored by another process during this cycle; "
-            "run one ingest process per venue"
-        )
 
 
 class BatchTooLarge(TooLarge):
@@ -79,69 +71,6 @@ def reject_json(row: RejectRow) -> dict[str, Any]:
     }
 
 
-def _reason(error: ErrorDetails) -> str:
-    where = ".".join(str(p) for p in error["loc"])
-    return f"{where}: {error['msg']}" if where else str(error["msg"])
-
-
-_COLUMNS = (
-    "sensor_id",
-    "event_id",
-    "area_id",
-    "kind",
-    "at_s",
-    "received_s",
-    "window_s",
-    "entered",
-    "exited",
-    "count",
-    "coverage",
-    "persons_per_m2",
-    "online",
-)
-
-
-@cache
-def _insert_sql(dialect: str) -> str:
-    """The insert of one observation row, with named parameters as the database's driver
-    takes them (sqlite3 and psycopg, the two databases LakeGuard runs on)."""
-    marks = {"sqlite": ":{}", "postgresql": "%({})s"}
-    if dialect not in marks:
-        raise RuntimeError(f"observations are stored in SQLite or PostgreSQL, not {dialect}")
-    values = ", ".join(marks[dialect].format(c) for c in _COLUMNS)
-    return (
-        f"INSERT INTO observations ({', '.join(_COLUMNS)}) VALUES ({values}) "
-        "ON CONFLICT (sensor_id, event_id) DO NOTHING"
-    )
-
-
-def _row(obs: Observation, area_id: str, received_s: float) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "sensor_id": obs.sensor_id,
-        "event_id": obs.event_id,
-        "area_id": area_id,
-        "kind": obs.kind,
-        "at_s": obs.at.timestamp(),
-        "received_s": received_s,
-        "window_s": None,
-        "entered": None,
-        "exited": None,
-        "count": None,
-        "coverage": None,
-        "persons_per_m2": None,
-        "online": None,
-    }
-    if isinstance(obs, Crossing):
-        row.update(window_s=obs.window_s, entered=obs.entered, exited=obs.exited)
-    elif isinstance(obs, AreaCount):
-        row.update(count=obs.count, coverage=obs.coverage)
-    elif isinstance(obs, DensityEstimate):
-        row.update(persons_per_m2=obs.persons_per_m2, coverage=obs.coverage)
-    elif isinstance(obs, SensorStatus):
-        row.update(online=obs.online)
-    return row
-
-
 class Ingestor:
     """Validates and stores observations for one venue, then hands the new ones to its sink."""
 
@@ -159,19 +88,57 @@ class Ingestor:
         now: datetime,
         only_sensor: str | None = None,
     ) -> BatchResult:
-        """Take a batch; ``only_sensor`` limits it to one sensor (a sensor's own token).
-
-        Items are checked before the cycle starts, so other cycles wait only for the writing.
-        """
+        """Take a batch of decoded JSON values; ``only_sensor`` limits it to one sensor (a
+        sensor's own token)."""
         check_batch_size(items)
         rejects: list[Reject] = []
         parsed = self._parse(items, rejects)
-        fresh: list[tuple[int, Observation]] = []
+        return self._take(
+            parsed, rejects, items.__getitem__, sender, source, now, only_sensor=only_sensor
+        )
+
+    def ingest_json(
+        self,
+        body: bytes,
+        *,
+        sender: str,
+        source: str,
+        now: datetime,
+        only_sensor: str | None = None,
+    ) -> BatchResult:
+        """Take a batch as its JSON text (an HTTP body); raises NotABatch if it is no array."""
+        rejects: list[Reject] = []
+        parsed, raws = self._decode(body, rejects)
+
+        def item(index: int) -> Any:
+            return msgspec.json.decode(raws[index])
+
+        return self._take(parsed, rejects, item, sender, source, now, only_sensor=only_sensor)
+
+    def _take(
+        self,
+        parsed: Iterable[tuple[int, Observation]],
+        rejects: list[Reject],
+        item: Callable[[int], Any],
+        sender: str,
+        source: str,
+        now: datetime,
+        *,
+        only_sensor: str | None,
+    ) -> BatchResult:
+        """Check the parsed observations against the venue and the sender, then store the new
+        ones and hand them on in one cycle of the sink's.
+
+        The checks run before the cycle starts, so other cycles wait only for the writing.
+        """
+        fresh: list[tuple[float, Observation]] = []  # (seconds since the epoch, observation)
+        rows: list[Row] = []
         seen: set[tuple[str, str]] = set()
         in_batch_duplicates = 0
-        earliest, latest = now - timedelta(seconds=MAX_AGE_S), now + timedelta(seconds=MAX_FUTURE_S)
+        now_s = now.timestamp()
         for index, obs in parsed:
-            problem = self._refusal(obs, only_sensor, earliest, latest, now)
+            at_s = obs.at.timestamp()
+            problem = self._refusal(obs, at_s, only_sensor, now_s)
             if problem is not None:
                 rejects.append(Reject(index=index, event_id=obs.event_id, reason=problem))
                 continue
@@ -180,15 +147,19 @@ class Ingestor:
                 in_batch_duplicates += 1
                 continue
             seen.add(key)
-            fresh.append((index, obs))
+            fresh.append((at_s, obs))
+            rows.append(row_of(obs, self._sensors[obs.sensor_id].area, at_s, now_s))
         with self.sink.cycle() as session:
-            stored = self._store(session, [obs for _, obs in fresh], now)
-            accepted = [obs for _, obs in fresh if (obs.sensor_id, obs.event_id) in stored]
+            stored = self._store(session, rows)
+            new = fresh
+            if len(stored) != len(fresh):
+                new = [(t, o) for t, o in fresh if (o.sensor_id, o.event_id) in stored]
+            new.sort(key=itemgetter(0))
+            accepted = [obs for _, obs in new]
             if accepted:
-                accepted.sort(key=lambda o: o.at)
                 self.sink.take(session, accepted)
             if rejects:
-                self._dead_letters(session, items, rejects, sender=sender, source=source, now=now)
+                self._dead_letters(session, item, rejects, sender=sender, source=source, now=now)
         return BatchResult(
             accepted=len(accepted),
             duplicates=in_batch_duplicates + len(fresh) - len(accepted),
@@ -217,27 +188,51 @@ class Ingestor:
                 now=now,
             )
 
+    def _decode(
+        self, body: bytes, rejects: list[Reject]
+    ) -> tuple[Iterable[tuple[int, Observation]], list[msgspec.Raw]]:
+        """The observations of a JSON batch with their indexes, and its raw items if some
+        were bad (to keep them as dead letters)."""
+        observations = decode_batch(body)
+        if observations is not None:
+            check_batch_size(observations)
+            return enumerate(observations), []
+        raws = split_batch(body)  # some item is bad: each is judged on its own
+        check_batch_size(raws)
+        return self._parse_raw(raws, rejects), raws
+
+    def _store(self, session: Session, rows: list[Row]) -> set[Key]:
+        return store_new(session.connection(), rows)
+
     def _parse(self, items: Sequence[Any], rejects: list[Reject]) -> list[tuple[int, Observation]]:
         try:
-            return list(enumerate(OBSERVATIONS.validate_python(items)))
-        except ValidationError:
+            return list(enumerate(parse_observations(items)))
+        except msgspec.ValidationError:
             pass  # some are bad: validate one by one to keep the good ones
         parsed: list[tuple[int, Observation]] = []
         for index, item in enumerate(items):
             try:
-                parsed.append((index, OBSERVATION.validate_python(item)))
-            except ValidationError as exc:
-                reason = "; ".join(_reason(e) for e in exc.errors())
-                rejects.append(Reject(index=index, event_id=event_id_of(item), reason=reason))
+                parsed.append((index, parse_observation(item)))
+            except msgspec.ValidationError as exc:
+                rejects.append(
+                    Reject(index=index, event_id=event_id_of(item), reason=reason_of(exc))
+                )
+        return parsed
+
+    def _parse_raw(
+        self, raws: list[msgspec.Raw], rejects: list[Reject]
+    ) -> list[tuple[int, Observation]]:
+        parsed: list[tuple[int, Observation]] = []
+        for index, raw in enumerate(raws):
+            try:
+                parsed.append((index, decode_observation(raw)))
+            except msgspec.ValidationError as exc:
+                event_id = event_id_of(msgspec.json.decode(raw))
+                rejects.append(Reject(index=index, event_id=event_id, reason=reason_of(exc)))
         return parsed
 
     def _refusal(
-        self,
-        obs: Observation,
-        only_sensor: str | None,
-        earliest: datetime,
-        latest: datetime,
-        now: datetime,
+        self, obs: Observation, at_s: float, only_sensor: str | None, now_s: float
     ) -> str | None:
         sensor = self._sensors.get(obs.sensor_id)
         if sensor is None:
@@ -247,49 +242,16 @@ class Ingestor:
         if obs.kind not in ACCEPTS[sensor.kind]:
             allowed = ", ".join(sorted(ACCEPTS[sensor.kind]))
             return f"kind: a {sensor.kind.value} sends {allowed}, not {obs.kind}"
-        if obs.at > latest:
-            ahead = (obs.at - now).total_seconds()
-            return f"at: {ahead:.0f} s in the future (sensor clock ahead?)"
-        if obs.at < earliest:
+        if at_s > now_s + MAX_FUTURE_S:
+            return f"at: {at_s - now_s:.0f} s in the future (sensor clock ahead?)"
+        if at_s < now_s - MAX_AGE_S:
             return f"at: older than {MAX_AGE_S / 3600:.0f} h"
         return None
-
-    def _store(
-        self, session: Session, observations: list[Observation], now: datetime
-    ) -> set[tuple[str, str]]:
-        """Insert those not stored yet; returns the (sensor, event id) pairs that were new.
-
-        One ``executemany`` with ``ON CONFLICT DO NOTHING``. When the row count says some were
-        already there, the new ones are read back by id: ``INSERT ... RETURNING`` over ten
-        thousand rows costs SQLAlchemy far more than the database does. The sink runs one
-        cycle at a time, so the ids above the previous maximum are this cycle's.
-        """
-        if not observations:
-            return set()
-        keys = {(o.sensor_id, o.event_id) for o in observations}
-        sensors = self._sensors
-        received = now.timestamp()
-        rows = [_row(o, sensors[o.sensor_id].area, received) for o in observations]
-        table = ObservationRow.__table__
-        connection = session.connection()
-        before = connection.execute(select(func.max(table.c.id))).scalar() or 0
-        # Straight to the driver: SQLAlchemy's per-row parameter processing costs more than
-        # SQLite's insert, and these columns need no conversion.
-        result = connection.exec_driver_sql(_insert_sql(connection.dialect.name), rows)
-        if result.rowcount == len(rows):
-            return keys
-        fresh = connection.execute(
-            select(table.c.sensor_id, table.c.event_id).where(table.c.id > before)
-        )
-        stored = {(r.sensor_id, r.event_id) for r in fresh}
-        if not stored <= keys:
-            raise ConcurrentIngest(len(stored - keys))
-        return stored
 
     def _dead_letters(
         self,
         session: Session,
-        items: Sequence[Any],
+        item_at: Callable[[int], Any],
         rejects: list[Reject],
         *,
         sender: str,
@@ -297,7 +259,7 @@ class Ingestor:
         now: datetime,
     ) -> None:
         for reject in rejects:
-            item = items[reject.index]
+            item = item_at(reject.index)
             text = json.dumps(item, default=str, ensure_ascii=False)
             payload = item if len(text) <= PAYLOAD_LIMIT else {"truncated": text[:PAYLOAD_LIMIT]}
             sensor = item.get("sensor_id") if isinstance(item, dict) else None
