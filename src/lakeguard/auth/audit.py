@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -74,17 +75,7 @@ def append(
         detail=detail or {},
     )
     prev_hash = last or GENESIS_HASH
-    row = AuditRow(
-        at=now,
-        actor=actor,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        outcome=outcome.value,
-        detail=record.detail,
-        prev_hash=prev_hash,
-        hash=chain_hash(prev_hash, record),
-    )
+    row = AuditRow(**asdict(record), prev_hash=prev_hash, hash=chain_hash(prev_hash, record))
     session.add(row)
     session.flush()
     return row

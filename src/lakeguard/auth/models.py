@@ -10,7 +10,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lakeguard.auth.roles import Role
-from lakeguard.store.base import Base
+from lakeguard.store.base import Base, RowRead
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
 
@@ -188,7 +188,7 @@ class TokenIssued(TokenRead):
     token: str = Field(description="Shown once; only its SHA-256 hash is stored")
 
 
-class AuditRead(BaseModel):
+class AuditRead(RowRead):
     id: int
     at: datetime
     actor: str
@@ -198,17 +198,3 @@ class AuditRead(BaseModel):
     outcome: str
     detail: dict[str, Any]
     hash: str
-
-    @classmethod
-    def of(cls, row: AuditRow) -> AuditRead:
-        return cls(
-            id=row.id,
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            target_type=row.target_type,
-            target_id=row.target_id,
-            outcome=row.outcome,
-            detail=row.detail,
-            hash=row.hash,
-        )

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -39,16 +40,7 @@ def login(
     ok = users.check_password(user, password)
     if user is None or not ok or user.disabled:
         reason = "unknown user" if user is None else "disabled" if ok else "wrong password"
-        audit.append(
-            session,
-            actor=username,
-            action="auth.login",
-            target_type="user",
-            target_id=username,
-            outcome=audit.Outcome.FAILURE,
-            detail={"reason": reason},
-            now=now,
-        )
+        _audit_login(session, username, audit.Outcome.FAILURE, {"reason": reason}, now)
         return None
     users.rehash_if_needed(user, password)
     session_id, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -62,17 +54,25 @@ def login(
             expires_at=expires_at,
         )
     )
+    detail = {"expires_at": expires_at.isoformat()}
+    _audit_login(session, username, audit.Outcome.SUCCESS, detail, now)
+    return LoginResult(user, session_id, csrf_token, expires_at)
+
+
+def _audit_login(
+    session: Session, username: str, outcome: audit.Outcome, detail: dict[str, Any], now: datetime
+) -> None:
+    """Record a login attempt under the name it gave, known user or not."""
     audit.append(
         session,
         actor=username,
         action="auth.login",
         target_type="user",
         target_id=username,
-        outcome=audit.Outcome.SUCCESS,
-        detail={"expires_at": expires_at.isoformat()},
+        outcome=outcome,
+        detail=detail,
         now=now,
     )
-    return LoginResult(user, session_id, csrf_token, expires_at)
 
 
 def authenticate_session(session: Session, session_id: str, *, now: datetime) -> Principal | None:

@@ -16,6 +16,7 @@ from lakeguard.auth.models import ApiTokenRow, UserRow
 from lakeguard.auth.policy import KNOWN_SCOPES
 from lakeguard.auth.roles import Principal, Role
 from lakeguard.errors import Invalid, NotFound
+from lakeguard.store.session import get_or_raise
 
 # Recognisable by secret scanners and people alike.
 TOKEN_PREFIX = "lg_"
@@ -154,9 +155,7 @@ def list_tokens(session: Session) -> list[tuple[ApiTokenRow, str | None]]:
 
 def revoke(session: Session, *, token_id: int, actor: str, now: datetime) -> ApiTokenRow:
     """Refuse a token from now on; revoking it again changes nothing."""
-    row = session.get(ApiTokenRow, token_id)
-    if row is None:
-        raise TokenNotFound(f"no token {token_id}")
+    row = get_or_raise(session, ApiTokenRow, token_id, TokenNotFound(f"no token {token_id}"))
     if row.revoked_at is None:
         row.revoked_at = now
         audit.append(

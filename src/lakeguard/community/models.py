@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lakeguard.clock import IsoTime
 from lakeguard.community.engine import Coverage
-from lakeguard.store.base import Base
+from lakeguard.store.base import Base, RowRead
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -146,17 +146,13 @@ class CommunityRead(BaseModel):
         )
 
 
-class GroupRead(BaseModel):
+class GroupRead(RowRead):
     id: int
     community_id: int
     name: str
     channel: str
     members: int
     notify_target: str | None
-
-    @classmethod
-    def of(cls, row: LiaisonGroupRow) -> Self:
-        return cls.model_validate(row, from_attributes=True)
 
 
 class CoverageRead(BaseModel):

@@ -12,6 +12,7 @@ from lakeguard.community.engine import Channel, CommunityFigures
 from lakeguard.community.models import CommunityRow, LiaisonGroupRow
 from lakeguard.community.seed import CommunitySpec
 from lakeguard.errors import Conflict, Invalid, NotFound
+from lakeguard.store.session import get_or_raise
 from lakeguard.venue.loader import Scenario
 
 
@@ -62,10 +63,8 @@ def create_community(
 
 
 def get_community(session: Session, *, community_id: int) -> CommunityRow:
-    row = session.get(CommunityRow, community_id)
-    if row is None:
-        raise CommunityNotFound(f"no community {community_id}")
-    return row
+    missing = CommunityNotFound(f"no community {community_id}")
+    return get_or_raise(session, CommunityRow, community_id, missing)
 
 
 def list_communities(session: Session, *, station: str | None = None) -> list[CommunityRow]:

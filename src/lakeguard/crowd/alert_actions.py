@@ -13,6 +13,7 @@ from lakeguard.crowd.models import AlertRow, AlertTimelineRow, PlanRunRow, PlanS
 from lakeguard.crowd.plan_runs import step_event
 from lakeguard.errors import Conflict, Invalid, NotFound
 from lakeguard.store.outbox import emit
+from lakeguard.store.session import get_or_raise
 
 
 class AlertNotFound(NotFound):
@@ -137,9 +138,7 @@ def mark_step(
     """Tick a checklist step as done or skipped (with a note saying why)."""
     if status not in ("done", "skipped"):
         raise InvalidStepUpdate(f"a step is marked done or skipped, not {status!r}", field="status")
-    step = session.get(PlanStepRow, step_id)
-    if step is None:
-        raise StepNotFound(step_id)
+    step = get_or_raise(session, PlanStepRow, step_id, StepNotFound(step_id))
     if step.status in ("done", "skipped"):
         raise NotAllowedNow(f"step {step_id} is already {step.status}")
     if status == "skipped" and not note.strip():

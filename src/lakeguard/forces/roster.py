@@ -57,24 +57,8 @@ def create_unit(
         raise InvalidUnit("; ".join(problems + clashes))
     if clashes:
         raise UnitClash("; ".join(clashes))
-    unit = UnitRow(
-        id=data.id,
-        venue_id=venue.id,
-        callsign=data.callsign,
-        name=data.name.model_dump(),
-        kind=data.kind.value,
-        mode=data.mode.value,
-        capabilities=_capability_list(data.capabilities),
-        station_id=data.station,
-        company_id=data.company,
-        home_post_id=data.home_post,
-        shift=data.shift,
-        device_id=data.device_id,
-        status=UnitStatus.AVAILABLE.value,
-        status_label=None,
-        status_changed_at=now,
-        seeded=False,
-        created_at=now,
+    unit = _available_row(
+        venue.id, data, name=data.name.model_dump(), device_id=data.device_id, now=now
     )
     session.add(unit)
     session.add(status_row(unit, previous=None, actor=actor, now=now))
@@ -155,11 +139,27 @@ def replace_seeded_units(
 
 
 def _seeded_row(venue_id: str, spec: UnitSpec, now: datetime) -> UnitRow:
+    row = _available_row(venue_id, spec, name=spec.name, label=spec.label, seeded=True, now=now)
+    row.lat, row.lon, row.reported_at = spec.lat, spec.lon, now
+    return row
+
+
+def _available_row(
+    venue_id: str,
+    spec: UnitCreate | UnitSpec,
+    *,
+    name: dict[str, str],
+    now: datetime,
+    device_id: str | None = None,
+    label: str | None = None,
+    seeded: bool = False,
+) -> UnitRow:
+    """A new unit's row, available from ``now``, whether created by hand or seeded."""
     return UnitRow(
         id=spec.id,
         venue_id=venue_id,
         callsign=spec.callsign,
-        name=spec.name,
+        name=name,
         kind=spec.kind.value,
         mode=spec.mode.value,
         capabilities=_capability_list(spec.capabilities),
@@ -167,14 +167,11 @@ def _seeded_row(venue_id: str, spec: UnitSpec, now: datetime) -> UnitRow:
         company_id=spec.company,
         home_post_id=spec.home_post,
         shift=spec.shift,
-        device_id=None,
+        device_id=device_id,
         status=UnitStatus.AVAILABLE.value,
-        status_label=spec.label,
+        status_label=label,
         status_changed_at=now,
-        lat=spec.lat,
-        lon=spec.lon,
-        reported_at=now,
-        seeded=True,
+        seeded=seeded,
         created_at=now,
     )
 

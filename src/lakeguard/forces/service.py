@@ -41,6 +41,7 @@ from lakeguard.forces.models import (
     UnitStatusRow,
 )
 from lakeguard.store.outbox import emit
+from lakeguard.store.session import get_or_raise
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.schema import Mode
 
@@ -53,11 +54,8 @@ class UnitNotFound(NotFound):
 
 def get_unit(session: Session, *, unit_id: str, for_update: bool = False) -> UnitRow:
     """A unit by id; ``for_update`` locks its row until the transaction ends (PostgreSQL)."""
-    query = select(UnitRow).where(UnitRow.id == unit_id)
-    unit = session.scalar(query.with_for_update() if for_update else query)
-    if unit is None:
-        raise UnitNotFound(f"no unit {unit_id!r}")
-    return unit
+    missing = UnitNotFound(f"no unit {unit_id!r}")
+    return get_or_raise(session, UnitRow, unit_id, missing, for_update=for_update)
 
 
 def get_unit_by_device(session: Session, *, device_id: str) -> UnitRow:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lakeguard.clock import IsoTime
-from lakeguard.store.base import Base
+from lakeguard.store.base import Base, RowRead
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -71,8 +71,8 @@ class TimelineRow(Base):
 # -- what the API answers -------------------------------------------------------------------
 
 
-class IncidentRead(BaseModel):
-    """An incident as the board lists it."""
+class _IncidentHead(RowRead):
+    """What every view of an incident shows first: what, where, how urgent."""
 
     id: int
     type: str
@@ -84,13 +84,14 @@ class IncidentRead(BaseModel):
     area_id: str | None
     station_id: str | None
     place: str
+
+
+class IncidentRead(_IncidentHead):
+    """An incident as the board lists it."""
+
     description: str
     received_at: IsoTime
     closed_at: IsoTime | None
-
-    @classmethod
-    def of(cls, row: IncidentRow) -> Self:
-        return cls.model_validate(row, from_attributes=True)
 
 
 class AssignmentRead(BaseModel):
@@ -174,19 +175,9 @@ class BoardAssignmentRead(BaseModel):
     eta_s: float | None
 
 
-class BoardIncidentRead(BaseModel):
+class BoardIncidentRead(_IncidentHead):
     """An incident on the dashboard: no description (reading one is audited, one by one)."""
 
-    id: int
-    type: str
-    priority: int
-    status: str
-    source: str
-    lon: float
-    lat: float
-    area_id: str | None
-    station_id: str | None
-    place: str
     received_at: IsoTime
     closed_at: IsoTime | None
     assignments: list[BoardAssignmentRead]

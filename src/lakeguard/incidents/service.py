@@ -39,6 +39,7 @@ from lakeguard.incidents.states import (
     incident_status_after,
 )
 from lakeguard.store.outbox import emit
+from lakeguard.store.session import get_or_raise
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.network import TravelNetwork
 from lakeguard.venue.plans import ResponsePlan
@@ -202,11 +203,8 @@ def create_incident(
 
 
 def get_incident(session: Session, *, incident_id: int, for_update: bool = False) -> IncidentRow:
-    query = select(IncidentRow).where(IncidentRow.id == incident_id)
-    incident = session.scalar(query.with_for_update() if for_update else query)
-    if incident is None:
-        raise IncidentNotFound(f"no incident {incident_id}")
-    return incident
+    missing = IncidentNotFound(f"no incident {incident_id}")
+    return get_or_raise(session, IncidentRow, incident_id, missing, for_update=for_update)
 
 
 def list_incidents(

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.orm import Session
 
 from lakeguard.api.deps import CurrentVenue, DbSession, Now, State, unit_of_work
-from lakeguard.api.state import AppState
+from lakeguard.api.state import ActiveVenue, AppState
 from lakeguard.auth.policy import Dispatcher, Watcher, require
 from lakeguard.auth.roles import COMMAND, RESPONSE, Principal, Role
 from lakeguard.errors import Forbidden
@@ -21,6 +22,7 @@ from lakeguard.incidents.models import (
     DispatchRead,
     IncidentDetailRead,
     IncidentRead,
+    IncidentRow,
     PickRead,
     RecommendationRead,
     ResponseMetricsRead,
@@ -67,9 +69,18 @@ class AssignmentUpdate(BaseModel):
     status: Literal["acknowledged", "on_scene", "resolved", "cancelled"]
 
 
-def _densities(state: AppState, now: datetime) -> dict[str, float] | None:
-    """The crowd as the monitor sees it, so walking units are timed through it."""
-    return state.crowd.densities(now) if state.crowd is not None else None
+def _recommend(
+    session: Session, venue: ActiveVenue, row: IncidentRow, now: datetime, state: AppState
+) -> Recommendation:
+    """Rank units for an incident, timing walkers through the crowd the monitor sees."""
+    return incidents.recommend_for(
+        session,
+        venue=venue.context,
+        incident=row,
+        now=now,
+        max_age_s=state.settings.position_max_age_s,
+        densities=state.crowd.densities(now) if state.crowd is not None else None,
+    )
 
 
 def recommendation_read(rec: Recommendation) -> RecommendationRead:
@@ -146,14 +157,7 @@ def read_recommendation(
     state: State,
 ) -> RecommendationRead:
     row = incidents.get_incident(session, incident_id=incident_id)
-    rec = incidents.recommend_for(
-        session,
-        venue=venue.context,
-        incident=row,
-        now=now,
-        max_age_s=state.settings.position_max_age_s,
-        densities=_densities(state, now),
-    )
+    rec = _recommend(session, venue, row, now, state)
     return recommendation_read(rec)
 
 
@@ -170,14 +174,7 @@ def dispatch(
     with unit_of_work(session):
         row = incidents.get_incident(session, incident_id=incident_id)
         if body.accept_recommendation:
-            rec = incidents.recommend_for(
-                session,
-                venue=venue.context,
-                incident=row,
-                now=now,
-                max_age_s=state.settings.position_max_age_s,
-                densities=_densities(state, now),
-            )
+            rec = _recommend(session, venue, row, now, state)
             chosen: list[tuple[str, float | None, list[str]]] = [
                 (p.unit_id, p.eta_s, [r.value for r in p.reasons]) for p in rec.picks
             ]

@@ -21,6 +21,7 @@ from lakeguard.notify.models import BroadcastRow, DeliveryRow
 from lakeguard.notify.rules import Directory, plan_event
 from lakeguard.notify.service import add_deliveries
 from lakeguard.store.outbox import emit
+from lakeguard.store.session import get_or_raise
 
 KINDS = ("anti_fraud", "closure", "weather", "other")
 NO_TARGET = "no_target"
@@ -132,10 +133,8 @@ def create_broadcast(
 
 
 def get_broadcast(session: Session, broadcast_id: int) -> BroadcastRow:
-    row = session.get(BroadcastRow, broadcast_id)
-    if row is None:
-        raise BroadcastNotFound(f"no broadcast {broadcast_id}")
-    return row
+    missing = BroadcastNotFound(f"no broadcast {broadcast_id}")
+    return get_or_raise(session, BroadcastRow, broadcast_id, missing)
 
 
 def list_broadcasts(session: Session, *, limit: int = 50) -> list[BroadcastRow]:

@@ -23,6 +23,7 @@ from lakeguard.security.models import (
     TrainingAttendanceRow,
     TrainingSessionRow,
 )
+from lakeguard.store.session import get_or_raise
 from lakeguard.venue.loader import Scenario
 
 
@@ -100,10 +101,8 @@ def create_joint_station(
 
 
 def get_joint_station(session: Session, *, joint_station_id: str) -> JointStationRow:
-    row = session.get(JointStationRow, joint_station_id)
-    if row is None:
-        raise RecordNotFound(f"no joint station {joint_station_id!r}")
-    return row
+    missing = RecordNotFound(f"no joint station {joint_station_id!r}")
+    return get_or_raise(session, JointStationRow, joint_station_id, missing)
 
 
 def list_joint_stations(session: Session) -> list[JointStationRow]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -45,3 +46,13 @@ class Base(DeclarativeBase):
         list[str]: JSON,
         datetime: UtcDateTime,
     }
+
+
+class RowRead(BaseModel):
+    """A read schema whose fields are a table row's attributes of the same names."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, row: object) -> Self:
+        return cls.model_validate(row)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -40,3 +42,17 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed at the end of the block, or rolled back on error."""
     with factory() as session, session.begin():
         yield session
+
+
+def get_or_raise(
+    session: Session, table: type[T], key: object, missing: Exception, *, for_update: bool = False
+) -> T:
+    """The row of ``table`` whose primary key is ``key``; raise ``missing`` when there is none.
+
+    ``for_update`` reads the row from the database and locks it until the transaction ends
+    (PostgreSQL), even when the session already holds it.
+    """
+    row = session.get(table, key, with_for_update=for_update)
+    if row is None:
+        raise missing
+    return row
