@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lakeguard.crowd.estimator import fruin_level
 from lakeguard.ingest.schema import (
     AreaCount,
     Crossing,
@@ -43,23 +44,6 @@ from lakeguard.venue.schema import SensorKind
 
 if TYPE_CHECKING:
     from lakeguard.venue.loader import Scenario
-
-# Fruin's walkway levels of service: the upper density bound (persons/m²) of A to E; above E is F.
-FRUIN_BOUNDS: tuple[tuple[str, float], ...] = (
-    ("A", 0.3),
-    ("B", 0.43),
-    ("C", 0.71),
-    ("D", 1.1),
-    ("E", 2.0),
-)
-
-
-def fruin_level(density: float) -> str:
-    """Fruin's walkway level of service (A–F) for a density in persons/m²."""
-    for level, upper in FRUIN_BOUNDS:
-        if density < upper:
-            return level
-    return "F"
 
 
 @dataclass(frozen=True)
