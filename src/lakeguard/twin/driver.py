@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from lakeguard.forces.engine import post_locations
 from lakeguard.twin.api import TwinApi, TwinApiError
 from lakeguard.twin.incident_config import IncidentConfig
 from lakeguard.twin.incidents import IncidentModel, TwinIncident
@@ -45,6 +46,7 @@ PLAN_HOLD_S = 1800.0
 # A platform fed by the twin treats a position as fresh this long (venue seconds): a patrolling
 # officer reports every 10 minutes of twin time, so 15 minutes keeps the last report in use.
 TWIN_POSITION_MAX_AGE_S = 900.0
+LonLat = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,11 @@ class TwinDay:
         self._order = itertools.count()
         self._after = 0  # event log position
         self._located: dict[int, tuple[float, float]] = {}  # incident id -> where units go
+        self._pointed: set[int] = set()  # incidents the caller located with coordinates
+        # Each unit's last reported position (t_s, lon, lat): where the platform believes it is.
+        self._last_fix: dict[str, tuple[float, float, float]] = {}
+        self._spec: dict[str, TwinUnit] = {}
+        self._post_at = post_locations(scenario.posts)
         self._handling: dict[int, float] = {}  # incident id -> on-scene time of its call
         self._working: dict[int, set[str]] = {}  # incident id -> units not yet resolved
         self._densities: dict[str, float] = {}
@@ -126,6 +133,7 @@ class TwinDay:
         set up the first time it reports, so the cost is spread over the first hour."""
         roster = self.api.units()
         self.unit_specs = [_twin_unit(u) for u in roster if u.get("location")]
+        self._spec = {u.unit_id: u for u in self.unit_specs}
         self.units = UnitModel(
             self.scenario,
             self.network,
@@ -223,6 +231,8 @@ class TwinDay:
             return
         sent.incident_id = created["id"]
         self._located[created["id"]] = (created["lon"], created["lat"])
+        if call.place is None:
+            self._pointed.add(created["id"])
         self._handling[created["id"]] = call.handling_s
         if self.options.auto_dispatch:
             self._push(call.t_s + self.options.dispatch_after_s, "dispatch", created["id"])
@@ -276,6 +286,7 @@ class TwinDay:
             self._cancel(incident_id, unit_id)
             return
         plan = self.units.plan(unit_id)
+        believed = self._believed(unit_id, t_s)
         self._working.setdefault(incident_id, set()).add(unit_id)
         self.record.dispatches.append(
             Dispatch(
@@ -285,8 +296,29 @@ class TwinDay:
                 event.get("eta_s"),
                 on_scene,
                 plan.dispatched_s + plan.free_flow_s,
+                mode=plan.mode,
+                turnout_s=plan.turnout_s,
+                travel_s=plan.travel_s,
+                true_from=plan.from_lonlat,
+                believed_from=believed[0] if believed else None,
+                believed_age_s=believed[1] if believed else None,
+                scene=plan.to_lonlat,
+                pointed=incident_id in self._pointed,
             )
         )
+
+    def _believed(self, unit_id: str, t_s: float) -> tuple[LonLat, float | None] | None:
+        """Where the platform assumed the unit was at ``t_s`` and how old that was: its last
+        reported position while fresh, else its home post (the platform's own rule)."""
+        fix = self._last_fix.get(unit_id)
+        spec = self._spec.get(unit_id)
+        age = t_s - fix[0] if fix else None
+        if fix and age is not None and age <= TWIN_POSITION_MAX_AGE_S:
+            return (fix[1], fix[2]), age
+        home = self._post_at.get(spec.home_post) if spec and spec.home_post else None
+        if home is not None:
+            return home, age
+        return ((fix[1], fix[2]), age) if fix else None
 
     def _cancel(self, incident_id: int, unit_id: str) -> None:
         try:
@@ -341,6 +373,7 @@ class TwinDay:
                 self._anomaly(f"unit {fix.unit_id}'s position was refused: {exc}")
                 continue
             self.record.positions_sent += 1
+            self._last_fix[fix.unit_id] = (fix.t_s, fix.lon, fix.lat)
 
     # -- the end of the day -----------------------------------------------------------------
 

@@ -34,6 +34,17 @@ class Dispatch:
     eta_s: float | None  # the platform's estimate
     on_scene_s: float  # when the twin's unit reached the scene
     free_flow_s: float  # fastest the unit could have made it (turnout + free-flow travel)
+    # What the ETA's error is made of (see the report's ``eta_error_parts``): the trip the twin
+    # planned, where the unit truly was, and where the platform believed it was (the last
+    # position the twin reported for it; None when it had reported none).
+    mode: str = "walk"
+    turnout_s: float = 0.0
+    travel_s: float = 0.0
+    true_from: tuple[float, float] | None = None
+    believed_from: tuple[float, float] | None = None
+    believed_age_s: float | None = None
+    scene: tuple[float, float] | None = None
+    pointed: bool = False  # the caller gave coordinates, not a place name
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from lakeguard.twin.eta_parts import PARTS
 from lakeguard.twin.record import TwinRecord
 from lakeguard.twin.report import Series
 from lakeguard.venue.loader import Scenario
@@ -125,6 +126,7 @@ def _incident_lines(report: dict[str, Any]) -> list[str]:
         f"**ETA error** (travel taken minus the platform's estimate, {eta['n']} arrivals): "
         f"p50 {_secs(eta['p50_s'])}, p90 {_secs(eta['p90_s'])}.",
         "",
+        *_eta_parts(response["eta_error_parts"]),
         "## Units",
         "",
         f"{report['units']['units_dispatched']} units were dispatched. Share of the day busy "
@@ -209,3 +211,20 @@ def _charts(record: TwinRecord, scenario: Scenario, folder: Path, estimates: Ser
         plt.close(fig)
         written.append(path)
     return written
+
+
+def _eta_parts(parts: dict[str, Any]) -> list[str]:
+    """The ETA error split into turnout, position, route and speed, and the platform's model
+    (means add up to the mean error; see ``twin/eta_parts.py``)."""
+    lines = [
+        "| arrivals | n | mean error | " + " | ".join(f"{p} mean (p50)" for p in PARTS) + " |",
+        "|---|---|---|" + "---|" * len(PARTS),
+    ]
+    for name, label in (("all", "all"), ("known_point", "caller gave coordinates")):
+        row = parts[name]
+        if not row["n"]:
+            continue
+        cells = " | ".join(f"{row[p]['mean_s']:+.0f} s ({row[p]['p50_s']:+.0f} s)" for p in PARTS)
+        lines.append(f"| {label} | {row['n']} | {row['error']['mean_s']:+.0f} s | {cells} |")
+    lines += ["", f"Position age at dispatch, p50: {_secs(parts['position_age_p50_s'])}.", ""]
+    return lines

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from lakeguard.twin.api import TwinApi
+from lakeguard.twin.eta_parts import eta_parts
 from lakeguard.twin.record import TwinRecord
 from lakeguard.venue.loader import Scenario
 from lakeguard.venue.network import TravelNetwork
@@ -63,7 +64,7 @@ def build_report(
         "calibration": _calibration(record, scenario, run["visitors"]),
         "hotspots": _hotspots(record, scenario, level_events, midnight, estimates),
         "incidents": _incidents(record, incidents),
-        "response": _response(incidents, scenario, network),
+        "response": _response(incidents, scenario, network, record),
         "units": _utilisation(incidents, unit_kinds),
         "checks": _checks(record),
     }
@@ -242,13 +243,17 @@ def _percentiles(values: list[float]) -> dict[str, Any]:
 
 
 def _response(
-    incidents: list[dict[str, Any]], scenario: Scenario, network: TravelNetwork
+    incidents: list[dict[str, Any]],
+    scenario: Scenario,
+    network: TravelNetwork,
+    record: TwinRecord,
 ) -> dict[str, Any]:
     """Received to first unit on scene, by type and by station; how far the platform's ETAs
     were from the travel that followed; and the one-minute promise of the patrol points."""
     by_type: dict[str, list[float]] = defaultdict(list)
     by_station: dict[str, list[float]] = defaultdict(list)
     eta_error: list[float] = []
+    reached: set[tuple[int, str]] = set()
     for incident in incidents:
         received = datetime.fromisoformat(incident["received_at"])
         on_scene = _first(incident["timeline"], "on_scene")
@@ -261,10 +266,12 @@ def _response(
             if arrived is not None and unit["eta_s"] is not None:
                 took = (arrived - datetime.fromisoformat(unit["dispatched_at"])).total_seconds()
                 eta_error.append(took - unit["eta_s"])
+                reached.add((incident["id"], unit["unit_id"]))
     return {
         "by_type": {t: _percentiles(v) for t, v in sorted(by_type.items())},
         "by_station": {s: _percentiles(v) for s, v in sorted(by_station.items())},
         "eta_error_s": _percentiles(eta_error),
+        "eta_error_parts": eta_parts(record.dispatches, reached, network),
         "point_promise": _point_promise(incidents, scenario, network),
     }
 
