@@ -129,3 +129,19 @@ def test_serve_leaves_a_postgresql_schema_to_db_upgrade(
     assert result.exit_code == 1
     assert "run `lakeguard db upgrade`" in result.output
     assert calls == []
+
+
+def test_report_patrol_names_a_bad_date() -> None:
+    result = runner.invoke(app, ["report", "patrol", "--date", "1 May"])
+    assert result.exit_code == 2
+    assert "--date: expected YYYY-MM-DD, got '1 May'" in result.output
+
+
+def test_report_patrol_on_a_day_without_units(tiny_folder: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    loaded = runner.invoke(app, ["venue", "load", str(tiny_folder)])
+    assert loaded.exit_code == 0, loaded.output
+    env = {"LAKEGUARD_SCENARIO_PATH": str(tiny_folder)}
+    result = runner.invoke(app, ["report", "patrol", "--date", "2024-05-01", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"date": "2024-05-01", "units": []}

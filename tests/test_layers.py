@@ -60,6 +60,7 @@ PURE_MODULES = frozenset(
         "lakeguard.incidents.metrics",
         "lakeguard.incidents.states",
         "lakeguard.notify.rules",
+        "lakeguard.patrol.compliance",
         "lakeguard.venue.geometry",
         "lakeguard.venue.network",
         "lakeguard.venue.reach",

@@ -16,9 +16,9 @@ from lakeguard.auth.cli import audit_app, ensure_first_admin, user_app
 from lakeguard.community.cli import community_app
 from lakeguard.config import Settings
 from lakeguard.forces.cli import units_app
-from lakeguard.incidents.cli import report_app
 from lakeguard.ingest.cli import ingest_app
 from lakeguard.notify.cli import notify_app
+from lakeguard.reports.cli import report_app
 from lakeguard.security.cli import security_app
 from lakeguard.twin.cli import twin_app
 from lakeguard.venue.schema import Mode

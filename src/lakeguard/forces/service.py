@@ -226,6 +226,22 @@ def track(session: Session, *, unit_id: str, limit: int = 1000) -> list[UnitPosi
     return list(reversed(session.scalars(query).all()))
 
 
+def positions_between(
+    session: Session, *, start: datetime, end: datetime
+) -> dict[str, list[tuple[datetime, float, float]]]:
+    """Every unit's reported positions taken in [start, end), as (time, lon, lat) in order."""
+    query = (
+        select(UnitPositionRow.unit_id, UnitPositionRow.reported_at, UnitPositionRow.lon,
+               UnitPositionRow.lat)
+        .where(UnitPositionRow.reported_at >= start, UnitPositionRow.reported_at < end)
+        .order_by(UnitPositionRow.unit_id, UnitPositionRow.reported_at, UnitPositionRow.id)
+    )  # fmt: skip
+    found: dict[str, list[tuple[datetime, float, float]]] = {}
+    for unit_id, at, lon, lat in session.execute(query):
+        found.setdefault(unit_id, []).append((at, lon, lat))
+    return found
+
+
 # What dispatch needs of a unit, read as plain columns: no ORM objects for 2,000 rows.
 _STATE_COLUMNS = (
     UnitRow.id, UnitRow.callsign, UnitRow.kind, UnitRow.mode, UnitRow.capabilities,

@@ -468,3 +468,22 @@ def incident_times(session: Session, *, since: datetime | None = None) -> list[I
         IncidentTimes(r.id, r.type, r.area_id, r.station_id, r.received_at, by_incident[r.id])
         for r in rows
     ]
+
+
+def busy_periods(
+    session: Session, *, start: datetime, end: datetime
+) -> dict[str, list[tuple[datetime, datetime]]]:
+    """Each unit's dispatches overlapping [start, end): dispatched until resolved, cancelled,
+    or ``end`` when still open."""
+    query = select(
+        AssignmentRow.unit_id,
+        AssignmentRow.dispatched_at,
+        AssignmentRow.resolved_at,
+        AssignmentRow.cancelled_at,
+    ).where(AssignmentRow.dispatched_at < end)
+    found: dict[str, list[tuple[datetime, datetime]]] = {}
+    for unit_id, dispatched, resolved, cancelled in session.execute(query):
+        until = resolved or cancelled or end
+        if until > start:
+            found.setdefault(unit_id, []).append((dispatched, until))
+    return found

@@ -1,0 +1,1 @@
+"""Patrol: deployment per time slot, and compliance from positions."""

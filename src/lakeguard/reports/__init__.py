@@ -1,0 +1,1 @@
+"""Reports: the command room's figures (response times, patrol compliance)."""
