@@ -34,6 +34,7 @@ from lakeguard.ingest.mqtt import running_subscriber
 from lakeguard.ingest.service import Ingestor
 from lakeguard.notify import views as notify_views
 from lakeguard.notify.worker import running_notifier
+from lakeguard.patrol import views as patrol_views
 from lakeguard.security import views as security_views
 from lakeguard.store.session import make_engine, make_sessionmaker
 from lakeguard.venue import views as venue_views
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(community_views.router)
     app.include_router(security_views.router)
     app.include_router(notify_views.router)
+    app.include_router(patrol_views.router)
     app.include_router(stream.router)
     mount_web(app)  # the dashboard and field pages, their reads, their static files
     mount_docs(app)  # /docs, loading Swagger UI from the static files mount_web serves

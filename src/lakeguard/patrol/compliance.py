@@ -106,26 +106,24 @@ def track_at(
 ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """Positions at ``times`` interpolated between fixes; the mask says which are known.
 
-    A time is known when it lies between two fixes at most ``max_gap_s`` apart (or on a fix).
+    A time is known when it lies at or after one fix and before the next, the two at most
+    ``max_gap_s`` apart: after the last fix nothing is known.
     """
     xy = np.full((len(times), 2), np.nan)
-    known = np.zeros(len(times), dtype=bool)
     if not fixes or not len(times):
-        return xy, known
+        return xy, np.zeros(len(times), dtype=bool)
     t = np.array([f.t for f in fixes])
     x = np.array([f.x for f in fixes])
     y = np.array([f.y for f in fixes])
-    after = np.searchsorted(t, times, side="left")
-    exact = (after < len(t)) & (t[np.minimum(after, len(t) - 1)] == times)
-    inside = (after > 0) & (after < len(t))
-    before = np.clip(after - 1, 0, len(t) - 1)
-    nxt = np.clip(after, 0, len(t) - 1)
-    gap = t[nxt] - t[before]
-    joined = inside & (gap <= max_gap_s)
-    known = joined | exact
-    share = np.where(gap > 0, (times - t[before]) / np.where(gap > 0, gap, 1.0), 0.0)
-    xy[:, 0] = np.where(exact, x[nxt], x[before] + share * (x[nxt] - x[before]))
-    xy[:, 1] = np.where(exact, y[nxt], y[before] + share * (y[nxt] - y[before]))
+    nxt = np.searchsorted(t, times, side="right")
+    known = (nxt > 0) & (nxt < len(t))
+    before = np.clip(nxt - 1, 0, len(t) - 1)
+    after = np.clip(nxt, 0, len(t) - 1)
+    gap = t[after] - t[before]
+    known &= gap <= max_gap_s
+    share = (times - t[before]) / np.where(gap > 0, gap, 1.0)
+    xy[:, 0] = x[before] + share * (x[after] - x[before])
+    xy[:, 1] = y[before] + share * (y[after] - y[before])
     xy[~known] = np.nan
     return xy, known
 
