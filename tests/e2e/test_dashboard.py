@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from lakeguard.forces.engine import PositionReport
+from lakeguard.forces.service import get_unit, record_position
 from lakeguard.incidents import service as incidents
 from lakeguard.incidents.gazetteer import Gazetteer
 from lakeguard.store.session import make_sessionmaker, transaction
@@ -200,3 +203,25 @@ def test_the_page_says_when_the_stream_is_down_and_misses_nothing_across_it(
     world.server.start()
     expect(banner).to_be_hidden()
     expect(page.locator(f"#queue li[data-incident='{missed}']")).to_contain_text("Theft")
+
+
+def test_the_patrol_tab_shows_a_day_of_compliance(page: Any, world: World) -> None:
+    # Yesterday the officer reported from one spot at 10:00 and 10:10 local: ten minutes tracked.
+    zone = ZoneInfo("Asia/Shanghai")
+    yesterday = datetime.now(zone).date() - timedelta(days=1)
+    with transaction(make_sessionmaker(world.engine)) as session:
+        unit = get_unit(session, unit_id=world.officer_unit)
+        callsign, lon, lat = unit.callsign, unit.lon, unit.lat
+        for minute in (0, 10):
+            at = datetime.combine(yesterday, time(10, minute), zone)
+            report = PositionReport(lat=lat, lon=lon, reported_at=at)
+            record_position(session, unit_id=world.officer_unit, report=report, source="api",
+                            now=at, max_age_s=900)  # fmt: skip
+    open_dashboard(page, world)
+    page.click("[data-tab=patrol]")
+    expect(page.locator("#patrol-summary")).to_contain_text("units with a post")
+    page.fill("#patrol-day", yesterday.isoformat())
+    page.dispatch_event("#patrol-day", "change")
+    row = page.locator(f"#patrol-rows tr[data-unit='{world.officer_unit}']")
+    expect(row).to_contain_text(callsign)
+    expect(page.locator("#patrol-summary")).to_contain_text("1 with positions")

@@ -3,6 +3,7 @@
 import { api, startSession } from "./api.js";
 import { AlertPanel } from "./alerts.js";
 import { Board } from "./board.js";
+import { PatrolPanel } from "./patrol.js";
 import { drawOccupancy } from "./chart.js";
 import { currentLang, formatSeconds, formatTime, loadLanguages, nameOf, onLangChange, setLang, t } from "./i18n.js";
 import { VenueMap } from "./map.js";
@@ -21,7 +22,7 @@ ctx.venueNow = () => {
   return ctx.clock.venueMs + (performance.now() - ctx.clock.at) * ctx.clock.speed;
 };
 
-let board, alerts, stream, selectedArea = null, selectedUnit = null;
+let board, alerts, patrol, stream, selectedArea = null, selectedUnit = null;
 
 async function main() {
   await loadLanguages();
@@ -61,6 +62,7 @@ async function enter(me) {
   });
   board = new Board(ctx);
   alerts = new AlertPanel(ctx);
+  patrol = new PatrolPanel(ctx);
   board.fillTypes();
   bindTabs();
   onLangChange(() => {
@@ -206,6 +208,7 @@ function bindTabs() {
     tab.onclick = () => {
       for (const other of document.querySelectorAll("[data-tab]")) other.classList.toggle("active", other === tab);
       for (const pane of document.querySelectorAll(".tab")) pane.hidden = pane.id !== `tab-${tab.dataset.tab}`;
+      if (tab.dataset.tab === "patrol") patrol.load();
     };
   }
   for (const close of document.querySelectorAll("[data-close]")) {
