@@ -71,6 +71,7 @@ EXPECTED: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/api/v1/incident-types"): WATCH,
     ("GET", "/api/v1/places"): COMMAND,
     ("GET", "/api/v1/metrics/response"): WATCH,
+    ("GET", "/api/v1/patrol/compliance"): WATCH,
     ("GET", "/api/v1/units/status-labels"): STAFF,
     ("GET", "/api/v1/units"): STAFF,
     ("POST", "/api/v1/units"): {ADMIN, COMMANDER},

@@ -162,3 +162,39 @@ def test_a_crowd_on_the_way_is_a_reason(
     assert crowded.picks[0].eta_s > calm.picks[0].eta_s * 1.5
     assert Reason.CROWD_SLOWED in crowded.picks[0].reasons
     assert Reason.CROWD_SLOWED not in calm.picks[0].reasons
+
+
+def test_a_second_look_asks_only_for_what_is_still_missing(
+    westlake: Scenario, westlake_network: TravelNetwork
+) -> None:
+    boat = boat_near(westlake_network, (120.1480, 30.2560))
+    candidates = [
+        unit("officer-causeway", BAI_CAUSEWAY, Mode.WALK, "first_aid"),
+        unit("boat-sent", boat, Mode.BOAT, "water_rescue", "first_aid", available=False),
+        unit("boat-spare", boat, Mode.BOAT, "water_rescue", "first_aid"),
+    ]
+    pool = CandidatePool.place(westlake_network, candidates)
+    water = plan(westlake, "person_in_water")
+    first = recommend(westlake_network, pool, water, OFF_BAI_CAUSEWAY)
+    again = recommend(westlake_network, pool, water, OFF_BAI_CAUSEWAY, sent=["boat-sent"])
+    assert "boat-spare" in {p.unit_id for p in first.picks}
+    # The boat already sent fills the water-rescue slot: no second boat is asked for.
+    assert [p.unit_id for p in again.picks] == ["officer-causeway"] and again.complete
+
+
+def test_a_unit_beyond_the_travel_target_comes_with_faster_alternatives(
+    westlake: Scenario, westlake_network: TravelNetwork
+) -> None:
+    water = plan(westlake, "person_in_water")
+    far_boat = boat_near(westlake_network, (120.1450, 30.2380))
+    candidates = [
+        unit("boat-far", far_boat, Mode.BOAT, "water_rescue", "first_aid"),
+        unit("guard-causeway", BAI_CAUSEWAY, Mode.WALK),
+        unit("guard-hubin", HUBIN_SHORE, Mode.WALK),
+    ]
+    pool = CandidatePool.place(westlake_network, candidates)
+    rec = recommend(westlake_network, pool, water, OFF_BAI_CAUSEWAY)
+    boat = next(p for p in rec.picks if p.unit_id == "boat-far")
+    assert boat.eta_s > water.targets.travel_s and Reason.BEYOND_TARGET in boat.reasons
+    assert [a.unit_id for a in rec.alternatives][:1] == ["guard-causeway"]
+    assert all(a.eta_s <= water.targets.travel_s for a in rec.alternatives)

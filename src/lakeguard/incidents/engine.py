@@ -32,6 +32,7 @@ class Reason(StrEnum):
     NO_POSITION_HOME_POST = "no_position_home_post"
     DRONE_STRAIGHT_LINE = "drone_straight_line"
     CROWD_SLOWED = "crowd_slowed"
+    BEYOND_TARGET = "beyond_target"  # the ETA is over the plan's travel target
 
 
 class Shortfall(StrEnum):
@@ -73,11 +74,22 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """A unit outside the plan's requirements that can be there within the travel target."""
+
+    unit_id: str
+    eta_s: float
+
+
+@dataclass(frozen=True)
 class Recommendation:
     plan: str
     picks: tuple[Pick, ...]
     gaps: tuple[Gap, ...]
     considered: int  # candidates timed
+    # When a pick is beyond the travel target: the fastest other units that are within it
+    # (the nearest guard to hold the scene until the specialist arrives).
+    alternatives: tuple[Alternative, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -177,32 +189,64 @@ def recommend(
     lonlat: tuple[float, float],
     *,
     densities: Mapping[str, float] | None = None,
+    sent: Sequence[str] = (),
+    alternatives: int = 3,
 ) -> Recommendation:
-    """The fastest set of units that satisfies the plan, with reasons and shortfalls."""
+    """The fastest set of units that satisfies the plan, with reasons and shortfalls.
+
+    ``sent`` are the units already on the incident: each fills one requirement it fits (the
+    scarcest first), so a second look asks only for what is still missing.
+    """
     etas = unit_etas(network, pool.fleet, lonlat, densities)
     free = unit_etas(network, pool.fleet, lonlat) if densities else etas
     reachable = np.isfinite(etas)
     eligible = [pool.fits(req) & reachable for req in plan.requires]
     counts = [int(m.sum()) for m in eligible]
     order = sorted(range(len(plan.requires)), key=lambda r: (counts[r], r))
+    needed = _still_needed(pool, plan, order, sent)
+    target = plan.targets.travel_s
     free_now = np.ones(len(pool.placed), dtype=bool)
     picks: list[Pick] = []
     gaps: list[Gap] = []
     for r in order:
         req = plan.requires[r]
+        if needed[r] == 0:
+            continue
         options = np.flatnonzero(eligible[r] & free_now)
-        chosen = options[np.argsort(etas[options], kind="stable")[: req.count]]
+        chosen = options[np.argsort(etas[options], kind="stable")[: needed[r]]]
         for i in chosen.tolist():
             free_now[i] = False
             unit = pool.placed[i]
-            reasons = _reasons(unit, counts[r] == 1, float(etas[i]), float(free[i]))
+            reasons = _reasons(unit, counts[r] == 1, float(etas[i]), float(free[i]), target)
             picks.append(Pick(unit.unit_id, r, req.capability, float(etas[i]), reasons))
-        if len(chosen) < req.count:
+        if len(chosen) < needed[r]:
             gaps.append(
-                Gap(r, req.capability, req.count - len(chosen), _shortfall(pool, req, etas))
+                Gap(r, req.capability, needed[r] - len(chosen), _shortfall(pool, req, etas))
             )
     picks.sort(key=lambda p: p.eta_s)
-    return Recommendation(plan.code, tuple(picks), tuple(gaps), len(pool.placed))
+    others: tuple[Alternative, ...] = ()
+    if any(Reason.BEYOND_TARGET in p.reasons for p in picks) and alternatives > 0:
+        within = np.flatnonzero(free_now & reachable & ~pool.too_stale & (etas <= target))
+        fastest = within[np.argsort(etas[within], kind="stable")[:alternatives]]
+        others = tuple(Alternative(pool.placed[i].unit_id, float(etas[i])) for i in fastest)
+    return Recommendation(plan.code, tuple(picks), tuple(gaps), len(pool.placed), others)
+
+
+def _still_needed(
+    pool: CandidatePool, plan: ResponsePlan, order: Sequence[int], sent: Sequence[str]
+) -> list[int]:
+    """Each requirement's count less the units already sent that fill it."""
+    needed = [req.count for req in plan.requires]
+    by_id = {c.unit_id: c for c in pool.candidates}
+    left = [by_id[u] for u in sent if u in by_id]
+    for r in order:
+        for unit in list(left):
+            if needed[r] == 0:
+                break
+            if _fits(unit, plan.requires[r]):
+                needed[r] -= 1
+                left.remove(unit)
+    return needed
 
 
 def _fits(candidate: Candidate, req: Requirement) -> bool:
@@ -217,7 +261,9 @@ def _too_stale(candidate: Candidate) -> bool:
     return age is not None and age > HARD_STALE_LIMIT_S
 
 
-def _reasons(candidate: Candidate, only: bool, eta: float, free_eta: float) -> tuple[Reason, ...]:
+def _reasons(
+    candidate: Candidate, only: bool, eta: float, free_eta: float, target_s: float
+) -> tuple[Reason, ...]:
     reasons = [Reason.ONLY_CAPABLE if only else Reason.FASTEST_ETA]
     if candidate.location_source == "home_post":
         stale = candidate.position_age_s is not None
@@ -226,6 +272,8 @@ def _reasons(candidate: Candidate, only: bool, eta: float, free_eta: float) -> t
         reasons.append(Reason.DRONE_STRAIGHT_LINE)
     if eta > free_eta * 1.1 + 1:
         reasons.append(Reason.CROWD_SLOWED)
+    if eta > target_s:
+        reasons.append(Reason.BEYOND_TARGET)
     return tuple(reasons)
 
 

@@ -132,14 +132,24 @@ class ShortfallRead(BaseModel):
     code: str
 
 
+class AlternativeRead(BaseModel):
+    unit_id: str
+    eta_s: float
+
+
 class RecommendationRead(BaseModel):
-    """Units to send, nearest first, and what the plan still lacks."""
+    """Units to send, nearest first, and what the plan still lacks.
+
+    ``alternatives``: when a unit is beyond the plan's travel target, the fastest other units
+    within it (to hold the scene until the unit the plan needs arrives).
+    """
 
     plan: str
     complete: bool
     considered: int
     units: list[PickRead]
     shortfalls: list[ShortfallRead]
+    alternatives: list[AlternativeRead] = []
 
 
 class DispatchRead(BaseModel):

@@ -261,12 +261,19 @@ def recommend_for(
 ) -> Recommendation:
     """The units to send to an incident now, with reasons and shortfalls."""
     pool = venue.pool_for(candidates_now(session, venue=venue, now=now, max_age_s=max_age_s))
+    finished = (AssignmentStatus.RESOLVED.value, AssignmentStatus.CANCELLED.value)
+    sent = [
+        a.unit_id
+        for a in assignments_of(session, incident_id=incident.id)
+        if a.status not in finished
+    ]
     return recommend(
         venue.network,
         pool,
         venue.plan(incident.type),
         (incident.lon, incident.lat),
         densities=densities,
+        sent=sent,
     )
 
 

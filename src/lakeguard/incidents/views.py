@@ -18,6 +18,7 @@ from lakeguard.incidents import metrics, queries
 from lakeguard.incidents import service as incidents
 from lakeguard.incidents.engine import Recommendation
 from lakeguard.incidents.models import (
+    AlternativeRead,
     AssignmentStatusRead,
     DispatchRead,
     IncidentDetailRead,
@@ -100,6 +101,9 @@ def recommendation_read(rec: Recommendation) -> RecommendationRead:
         shortfalls=[
             ShortfallRead(capability=g.capability, missing=g.missing, code=g.code.value)
             for g in rec.gaps
+        ],
+        alternatives=[
+            AlternativeRead(unit_id=a.unit_id, eta_s=round(a.eta_s, 1)) for a in rec.alternatives
         ],
     )
 
