@@ -59,6 +59,7 @@ PURE_MODULES = frozenset(
         "lakeguard.forces.osmand",
         "lakeguard.incidents.metrics",
         "lakeguard.incidents.states",
+        "lakeguard.incidents.whereabouts",
         "lakeguard.notify.rules",
         "lakeguard.patrol.compliance",
         "lakeguard.venue.geometry",

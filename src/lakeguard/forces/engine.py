@@ -296,3 +296,4 @@ class UnitState:
     home_post: str | None
     company: str | None = None
     location_reason: str = ""
+    speed_ms: float | None = None  # at the last report

@@ -226,6 +226,12 @@ def track(session: Session, *, unit_id: str, limit: int = 1000) -> list[UnitPosi
     return list(reversed(session.scalars(query).all()))
 
 
+def unit_kinds(session: Session, *, unit_ids: Collection[str]) -> dict[str, str]:
+    """The kind of each of these units (unknown ids are left out)."""
+    query = select(UnitRow.id, UnitRow.kind).where(UnitRow.id.in_(list(unit_ids)))
+    return {unit_id: kind for unit_id, kind in session.execute(query)}
+
+
 def positions_between(
     session: Session, *, start: datetime, end: datetime
 ) -> dict[str, list[tuple[datetime, float, float]]]:
@@ -246,7 +252,7 @@ def positions_between(
 _STATE_COLUMNS = (
     UnitRow.id, UnitRow.callsign, UnitRow.kind, UnitRow.mode, UnitRow.capabilities,
     UnitRow.status, UnitRow.station_id, UnitRow.company_id, UnitRow.home_post_id,
-    UnitRow.lon, UnitRow.lat, UnitRow.reported_at,
+    UnitRow.lon, UnitRow.lat, UnitRow.reported_at, UnitRow.speed_ms,
 )  # fmt: skip
 
 
@@ -294,6 +300,7 @@ def dispatchable_units(
                 home_post=row.home_post_id,
                 company=row.company_id,
                 location_reason=location.reason,
+                speed_ms=row.speed_ms,
             )
         )
     return states

@@ -15,6 +15,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from lakeguard.incidents.whereabouts import LastSeen, WhereaboutsParams, eta_range, sample_positions
 from lakeguard.venue.geometry import FloatArray
 from lakeguard.venue.network import TravelNetwork
 from lakeguard.venue.plans import Requirement, ResponsePlan
@@ -23,6 +24,13 @@ from lakeguard.venue.schema import Mode
 
 # Beyond this age a unit's last report says too little about where it is to send it.
 HARD_STALE_LIMIT_S = 30 * 60
+# Expected turnout (p50, p90 seconds) before the platform has its own history: NFPA 1710's
+# 60 s turnout allowance as the p90, half of it as the median.
+DEFAULT_TURNOUT = (30.0, 60.0)
+# Only the fastest few eligible units per requirement are timed from every place they may be.
+SHORTLIST = 12
+# A range this much wider than its median says the unit's position matters.
+UNCERTAIN_SPREAD_S = 60.0
 
 
 class Reason(StrEnum):
@@ -32,7 +40,8 @@ class Reason(StrEnum):
     NO_POSITION_HOME_POST = "no_position_home_post"
     DRONE_STRAIGHT_LINE = "drone_straight_line"
     CROWD_SLOWED = "crowd_slowed"
-    BEYOND_TARGET = "beyond_target"  # the ETA is over the plan's travel target
+    BEYOND_TARGET = "beyond_target"  # the ETA is over the plan's turnout and travel targets
+    POSITION_UNCERTAIN = "position_uncertain"  # where it is now matters: p90 well above p50
 
 
 class Shortfall(StrEnum):
@@ -54,6 +63,16 @@ class Candidate:
     lat: float | None
     location_source: str = "position"  # or "home_post"
     position_age_s: float | None = None
+    kind: str = ""  # for its expected turnout
+    speed_ms: float | None = None  # at its last report
+    beat: tuple[tuple[float, float], ...] = ()  # its home post's segment, lon/lat
+
+    def last_seen(self) -> LastSeen:
+        assert self.lon is not None and self.lat is not None
+        return LastSeen(
+            self.lon, self.lat, self.mode, self.location_source == "home_post",
+            self.position_age_s, self.speed_ms, self.beat,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -61,8 +80,9 @@ class Pick:
     unit_id: str
     requirement: int  # index into the plan's requirements
     capability: str | None
-    eta_s: float
+    eta_s: float  # the median: expected turnout plus travel from where the unit may be
     reasons: tuple[Reason, ...]
+    eta_p90_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -191,11 +211,17 @@ def recommend(
     densities: Mapping[str, float] | None = None,
     sent: Sequence[str] = (),
     alternatives: int = 3,
+    turnout: Mapping[str, tuple[float, float]] | None = None,
+    whereabouts: WhereaboutsParams | None = None,
 ) -> Recommendation:
     """The fastest set of units that satisfies the plan, with reasons and shortfalls.
 
-    ``sent`` are the units already on the incident: each fills one requirement it fits (the
-    scarcest first), so a second look asks only for what is still missing.
+    Each unit's ETA is a range: its kind's expected turnout (``turnout``: p50, p90 by kind)
+    plus the travel time from each place it may be by now (see ``whereabouts``); units are
+    ranked by the middle of p50 and p90, so a unit that is probably near but may be far gives
+    way to one surely almost as near. ``sent`` are the units already on the incident: each
+    fills one requirement it fits (the scarcest first), so a second look asks only for what
+    is still missing.
     """
     etas = unit_etas(network, pool.fleet, lonlat, densities)
     free = unit_etas(network, pool.fleet, lonlat) if densities else etas
@@ -204,7 +230,9 @@ def recommend(
     counts = [int(m.sum()) for m in eligible]
     order = sorted(range(len(plan.requires)), key=lambda r: (counts[r], r))
     needed = _still_needed(pool, plan, order, sent)
-    target = plan.targets.travel_s
+    low, high = _ranges(network, pool, etas, eligible, lonlat, densities, turnout, whereabouts)
+    rank = (low + high) / 2
+    target = plan.targets.turnout_s + plan.targets.travel_s
     free_now = np.ones(len(pool.placed), dtype=bool)
     picks: list[Pick] = []
     gaps: list[Gap] = []
@@ -213,12 +241,17 @@ def recommend(
         if needed[r] == 0:
             continue
         options = np.flatnonzero(eligible[r] & free_now)
-        chosen = options[np.argsort(etas[options], kind="stable")[: needed[r]]]
+        chosen = options[np.argsort(rank[options], kind="stable")[: needed[r]]]
         for i in chosen.tolist():
             free_now[i] = False
             unit = pool.placed[i]
-            reasons = _reasons(unit, counts[r] == 1, float(etas[i]), float(free[i]), target)
-            picks.append(Pick(unit.unit_id, r, req.capability, float(etas[i]), reasons))
+            reasons = _reasons(unit, counts[r] == 1, float(etas[i]), float(free[i]))
+            if high[i] - low[i] > UNCERTAIN_SPREAD_S:
+                reasons += (Reason.POSITION_UNCERTAIN,)
+            if low[i] > target:
+                reasons += (Reason.BEYOND_TARGET,)
+            pick = Pick(unit.unit_id, r, req.capability, float(low[i]), reasons, float(high[i]))
+            picks.append(pick)
         if len(chosen) < needed[r]:
             gaps.append(
                 Gap(r, req.capability, needed[r] - len(chosen), _shortfall(pool, req, etas))
@@ -226,10 +259,52 @@ def recommend(
     picks.sort(key=lambda p: p.eta_s)
     others: tuple[Alternative, ...] = ()
     if any(Reason.BEYOND_TARGET in p.reasons for p in picks) and alternatives > 0:
-        within = np.flatnonzero(free_now & reachable & ~pool.too_stale & (etas <= target))
-        fastest = within[np.argsort(etas[within], kind="stable")[:alternatives]]
-        others = tuple(Alternative(pool.placed[i].unit_id, float(etas[i])) for i in fastest)
+        within = np.flatnonzero(free_now & reachable & ~pool.too_stale & (low <= target))
+        fastest = within[np.argsort(low[within], kind="stable")[:alternatives]]
+        others = tuple(Alternative(pool.placed[i].unit_id, float(low[i])) for i in fastest)
     return Recommendation(plan.code, tuple(picks), tuple(gaps), len(pool.placed), others)
+
+
+def _ranges(
+    network: TravelNetwork,
+    pool: CandidatePool,
+    etas: FloatArray,
+    eligible: Sequence[npt.NDArray[np.bool_]],
+    lonlat: tuple[float, float],
+    densities: Mapping[str, float] | None,
+    turnout: Mapping[str, tuple[float, float]] | None,
+    params: WhereaboutsParams | None,
+) -> tuple[FloatArray, FloatArray]:
+    """Every placed unit's ETA p50 and p90 (seconds, turnout included).
+
+    The shortlisted units (the fastest few of each requirement by their reported position)
+    are timed from every place they may be; the rest keep their point ETA plus turnout.
+    """
+    turnouts = turnout or {}
+    t50 = np.array([turnouts.get(c.kind, DEFAULT_TURNOUT)[0] for c in pool.placed])
+    t90 = np.array([turnouts.get(c.kind, DEFAULT_TURNOUT)[1] for c in pool.placed])
+    low, high = etas + t50, etas + t90
+    shortlist: set[int] = set()
+    for mask in eligible:
+        options = np.flatnonzero(mask)
+        shortlist.update(options[np.argsort(etas[options], kind="stable")[:SHORTLIST]].tolist())
+    owners: list[int] = []
+    points: list[FloatArray] = []
+    for i in sorted(shortlist):
+        samples = sample_positions(network, pool.placed[i].last_seen(), params)
+        if len(samples) > 1:
+            owners += [i] * len(samples)
+            points.append(samples)
+    if not points:
+        return low, high
+    where = np.vstack(points)
+    modes = [pool.placed[i].mode for i in owners]
+    spread = Fleet.place(network, [pool.placed[i].unit_id for i in owners], where, modes)
+    times = unit_etas(network, spread, lonlat, densities)
+    owner = np.array(owners)
+    for i in np.unique(owner).tolist():
+        low[i], high[i] = eta_range(times[owner == i], (float(t50[i]), float(t90[i])))
+    return low, high
 
 
 def _still_needed(
@@ -261,9 +336,7 @@ def _too_stale(candidate: Candidate) -> bool:
     return age is not None and age > HARD_STALE_LIMIT_S
 
 
-def _reasons(
-    candidate: Candidate, only: bool, eta: float, free_eta: float, target_s: float
-) -> tuple[Reason, ...]:
+def _reasons(candidate: Candidate, only: bool, eta: float, free_eta: float) -> tuple[Reason, ...]:
     reasons = [Reason.ONLY_CAPABLE if only else Reason.FASTEST_ETA]
     if candidate.location_source == "home_post":
         stale = candidate.position_age_s is not None
@@ -272,8 +345,6 @@ def _reasons(
         reasons.append(Reason.DRONE_STRAIGHT_LINE)
     if eta > free_eta * 1.1 + 1:
         reasons.append(Reason.CROWD_SLOWED)
-    if eta > target_s:
-        reasons.append(Reason.BEYOND_TARGET)
     return tuple(reasons)
 
 

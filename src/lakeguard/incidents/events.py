@@ -33,4 +33,5 @@ class AssignmentStatusChanged(Event):
     previous: str | None
     status: str
     eta_s: float | None = None
+    eta_p90_s: float | None = None
     actor: str

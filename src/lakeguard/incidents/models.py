@@ -44,7 +44,8 @@ class AssignmentRow(Base):
     incident_id: Mapped[int] = mapped_column(_ID, ForeignKey("incidents.id"), index=True)
     unit_id: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16))
-    eta_s: Mapped[float | None]  # the recommendation's estimate when dispatched
+    eta_s: Mapped[float | None]  # the recommendation's estimate when dispatched (median)
+    eta_p90_s: Mapped[float | None]  # ... and its 90th percentile
     reasons: Mapped[list[str]] = mapped_column(default=list)
     dispatched_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
@@ -98,6 +99,7 @@ class AssignmentRead(BaseModel):
     unit_id: str
     status: str
     eta_s: float | None
+    eta_p90_s: float | None = None
     reasons: list[str]
     dispatched_at: IsoTime
 
@@ -121,7 +123,8 @@ class IncidentDetailRead(IncidentRead):
 
 class PickRead(BaseModel):
     unit_id: str
-    eta_s: float
+    eta_s: float = Field(description="median: expected turnout plus travel")
+    eta_p90_s: float | None = Field(None, description="90th percentile of the same")
     capability: str | None
     reasons: list[str]
 

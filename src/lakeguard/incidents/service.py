@@ -6,17 +6,19 @@ outbox rows they add are committed with the state, never without it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
+import numpy as np
 from shapely.geometry import Point
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakeguard.errors import Invalid, NotFound
-from lakeguard.forces.service import change_unit_status, dispatchable_units
+from lakeguard.forces.service import change_unit_status, dispatchable_units, unit_kinds
 from lakeguard.incidents.engine import Candidate, CandidatePool, Recommendation, recommend
 from lakeguard.incidents.events import (
     AssignmentStatusChanged,
@@ -45,6 +47,8 @@ from lakeguard.venue.network import TravelNetwork
 from lakeguard.venue.plans import ResponsePlan
 from lakeguard.venue.reach import Fleet
 
+# Expected turnouts are learnt again from the history at most this often (venue seconds).
+TURNOUT_REFRESH_S = 600.0
 SOURCES = ("phone", "walk_in", "patrol", "sensor_alert", "resident_group", "app")
 
 # What a unit's own status becomes as its assignment moves.
@@ -81,6 +85,30 @@ class VenueContext:
     _fleet: list[tuple[tuple[tuple[str, str, float | None, float | None], ...], Fleet]] = field(
         default_factory=list, compare=False
     )
+
+    _turnout: list[tuple[datetime, dict[str, tuple[float, float]]]] = field(
+        default_factory=list, compare=False
+    )
+
+    @cached_property
+    def beats(self) -> dict[str, tuple[tuple[float, float], ...]]:
+        """Each segment post's line (lon/lat): where a unit patrolling it may be."""
+        return {
+            p.id: tuple((float(x), float(y)) for x, y, *_ in p.geometry["coordinates"])
+            for p in self.scenario.posts
+            if p.kind == "segment"
+        }
+
+    def turnouts(
+        self, now: datetime, learn: Callable[[], dict[str, tuple[float, float]]]
+    ) -> dict[str, tuple[float, float]]:
+        """The expected turnouts by kind, learnt again at most every ``TURNOUT_REFRESH_S``."""
+        cached = self._turnout[0] if self._turnout else None
+        if cached is not None and abs((now - cached[0]).total_seconds()) < TURNOUT_REFRESH_S:
+            return cached[1]
+        found = learn()
+        self._turnout[:] = [(now, found)]
+        return found
 
     def pool_for(self, candidates: Sequence[Candidate]) -> CandidatePool:
         placed = [c for c in candidates if c.available and c.lon is not None and c.lat is not None]
@@ -235,6 +263,7 @@ def candidates_now(
 ) -> list[Candidate]:
     """Every unit as a recommendation candidate, from the forces domain."""
     units = dispatchable_units(session, venue=venue.scenario, now=now, max_age_s=max_age_s)
+    beats = venue.beats
     return [
         Candidate(
             unit_id=u.id,
@@ -245,9 +274,43 @@ def candidates_now(
             lat=u.lat,
             location_source=u.location_source,
             position_age_s=u.position_age_s,
+            kind=u.kind.value,
+            speed_ms=u.speed_ms,
+            beat=beats.get(u.home_post or "", ()),
         )
         for u in units
     ]
+
+
+# Turnouts are learnt from this much history, once a kind has enough of them.
+TURNOUT_HISTORY = timedelta(days=14)
+MIN_TURNOUTS = 10
+
+
+def expected_turnouts(session: Session, *, now: datetime) -> dict[str, tuple[float, float]]:
+    """Each unit kind's turnout (dispatched → acknowledged), p50 and p90 seconds, from the
+    platform's own assignments over the last two weeks; kinds with too few are left out."""
+    query = select(
+        AssignmentRow.unit_id, AssignmentRow.dispatched_at, AssignmentRow.acknowledged_at
+    ).where(
+        AssignmentRow.acknowledged_at.is_not(None),
+        AssignmentRow.dispatched_at >= now - TURNOUT_HISTORY,
+    )
+    rows = list(session.execute(query))
+    if not rows:
+        return {}
+    kinds = unit_kinds(session, unit_ids={r.unit_id for r in rows})
+    by_kind: dict[str, list[float]] = {}
+    for unit_id, dispatched, acknowledged in rows:
+        if unit_id in kinds and acknowledged is not None:
+            took = (acknowledged - dispatched).total_seconds()
+            by_kind.setdefault(kinds[unit_id], []).append(took)
+    found = {}
+    for kind, samples in by_kind.items():
+        if len(samples) >= MIN_TURNOUTS:
+            p50, p90 = np.percentile(samples, [50, 90])
+            found[kind] = (float(p50), float(p90))
+    return found
 
 
 def recommend_for(
@@ -261,6 +324,7 @@ def recommend_for(
 ) -> Recommendation:
     """The units to send to an incident now, with reasons and shortfalls."""
     pool = venue.pool_for(candidates_now(session, venue=venue, now=now, max_age_s=max_age_s))
+    turnout = venue.turnouts(now, lambda: expected_turnouts(session, now=now))
     finished = (AssignmentStatus.RESOLVED.value, AssignmentStatus.CANCELLED.value)
     sent = [
         a.unit_id
@@ -274,6 +338,7 @@ def recommend_for(
         (incident.lon, incident.lat),
         densities=densities,
         sent=sent,
+        turnout=turnout,
     )
 
 
@@ -314,8 +379,12 @@ def dispatch_units(
     units: Sequence[tuple[str, float | None, Sequence[str]]],
     actor: str,
     now: datetime,
+    eta_p90: Mapping[str, float | None] | None = None,
 ) -> list[AssignmentRow]:
-    """Send units (id, ETA, reasons) to an incident; each unit must be available."""
+    """Send units (id, ETA, reasons) to an incident; each unit must be available.
+
+    ``eta_p90`` gives the upper end of each unit's ETA range where the recommendation had one.
+    """
     incident = get_incident(session, incident_id=incident_id, for_update=True)
     check_can_dispatch(IncidentStatus(incident.status))
     existing = {a.unit_id for a in assignments_of(session, incident_id=incident_id)}
@@ -331,6 +400,7 @@ def dispatch_units(
             unit_id=unit_id,
             status=AssignmentStatus.DISPATCHED.value,
             eta_s=eta,
+            eta_p90_s=(eta_p90 or {}).get(unit_id),
             reasons=list(reasons),
             dispatched_at=now,
             acknowledged_at=None,
@@ -374,6 +444,7 @@ def _record_assignment_move(
             previous=previous,
             status=assignment.status,
             eta_s=assignment.eta_s,
+            eta_p90_s=assignment.eta_p90_s,
             actor=actor,
         ),
     )

@@ -93,6 +93,7 @@ def recommendation_read(rec: Recommendation) -> RecommendationRead:
             PickRead(
                 unit_id=p.unit_id,
                 eta_s=round(p.eta_s, 1),
+                eta_p90_s=None if p.eta_p90_s is None else round(p.eta_p90_s, 1),
                 capability=p.capability,
                 reasons=[r.value for r in p.reasons],
             )
@@ -177,15 +178,22 @@ def dispatch(
 ) -> DispatchRead:
     with unit_of_work(session):
         row = incidents.get_incident(session, incident_id=incident_id)
+        ranges: dict[str, float | None] = {}
         if body.accept_recommendation:
             rec = _recommend(session, venue, row, now, state)
             chosen: list[tuple[str, float | None, list[str]]] = [
                 (p.unit_id, p.eta_s, [r.value for r in p.reasons]) for p in rec.picks
             ]
+            ranges = {p.unit_id: p.eta_p90_s for p in rec.picks}
         else:
             chosen = [(uid, None, ["dispatcher_choice"]) for uid in body.unit_ids]
         created = incidents.dispatch_units(
-            session, incident_id=incident_id, units=chosen, actor=who.subject, now=now
+            session,
+            incident_id=incident_id,
+            units=chosen,
+            actor=who.subject,
+            now=now,
+            eta_p90=ranges,
         )
         return DispatchRead(incident_id=incident_id, dispatched=[a.unit_id for a in created])
 
