@@ -73,3 +73,13 @@ def test_only_arrivals_count_and_known_points_are_apart(tiny_network: TravelNetw
     summary = eta_parts(rows, {(1, "u1"), (2, "u1"), (4, "u1")}, tiny_network)
     assert summary["all"]["n"] == 2 and summary["known_point"]["n"] == 1
     assert summary["all"]["abs_error"]["p50_s"] == pytest.approx(180.0)
+
+
+def test_the_predicted_p90_coverage_counts_arrivals_within_it(tiny_network: TravelNetwork) -> None:
+    rows = [
+        dispatch(incident_id=1, eta_p90_s=300.0),  # took 280 s: within
+        dispatch(incident_id=2, eta_p90_s=250.0),  # beyond
+        dispatch(incident_id=3),  # no range given: not counted
+    ]
+    summary = eta_parts(rows, {(1, "u1"), (2, "u1"), (3, "u1")}, tiny_network)
+    assert summary["all"]["p90_coverage"] == 0.5

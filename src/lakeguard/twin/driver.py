@@ -304,6 +304,7 @@ class TwinDay:
                 believed_age_s=believed[1] if believed else None,
                 scene=plan.to_lonlat,
                 pointed=incident_id in self._pointed,
+                eta_p90_s=event.get("eta_p90_s"),
             )
         )
 

@@ -9,8 +9,9 @@ estimate made at dispatch. It splits exactly into four parts:
   where the platform believed it was (its last fresh report, else its home post);
 - ``route_speed``: the trip the twin made minus the free-flow time from the true position
   (crowds slowing walkers, the walk to and from the network);
-- ``model``: the free-flow time from the believed position minus the estimate (the platform's
-  own crowd slowing, snapping differences).
+- ``model``: the free-flow time from the believed position minus the estimate (what the
+  platform adds of its own: expected turnout, the range of places the unit may be by now,
+  crowd slowing, snapping differences).
 
 Free-flow times are ``TravelNetwork.travel_times`` without densities, the platform's own
 network model. Means add up to the mean error; percentiles of parts do not add up.
@@ -18,6 +19,7 @@ network model. Means add up to the mean error; percentiles of parts do not add u
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,7 +49,9 @@ def split(dispatch: Dispatch, network: TravelNetwork) -> dict[str, float] | None
         return None
     launch = float(network.speeds.drone_launch_s) if mode == Mode.DRONE else 0.0
     took = dispatch.turnout_s + dispatch.travel_s
+    covered = None if dispatch.eta_p90_s is None else float(took <= dispatch.eta_p90_s)
     return {
+        "covered_by_p90": math.nan if covered is None else covered,
         "error": took - dispatch.eta_s,
         "turnout": dispatch.turnout_s - launch,
         "position": free_true - free_believed,
@@ -73,6 +77,9 @@ def summarise(rows: Iterable[dict[str, float]]) -> dict[str, Any]:
     absolute = np.abs([r["error"] for r in rows])
     p50, p90 = np.percentile(absolute, [50, 90])
     found["abs_error"] = {"p50_s": round(float(p50), 1), "p90_s": round(float(p90), 1)}
+    covered = [r["covered_by_p90"] for r in rows if not math.isnan(r["covered_by_p90"])]
+    # The share of arrivals within the predicted p90 (a range should cover about 90 %).
+    found["p90_coverage"] = round(float(np.mean(covered)), 3) if covered else None
     return found
 
 

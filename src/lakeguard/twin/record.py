@@ -45,6 +45,7 @@ class Dispatch:
     believed_age_s: float | None = None
     scene: tuple[float, float] | None = None
     pointed: bool = False  # the caller gave coordinates, not a place name
+    eta_p90_s: float | None = None  # the upper end of the platform's range, if it gave one
 
 
 @dataclass

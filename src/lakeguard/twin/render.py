@@ -226,5 +226,14 @@ def _eta_parts(parts: dict[str, Any]) -> list[str]:
             continue
         cells = " | ".join(f"{row[p]['mean_s']:+.0f} s ({row[p]['p50_s']:+.0f} s)" for p in PARTS)
         lines.append(f"| {label} | {row['n']} | {row['error']['mean_s']:+.0f} s | {cells} |")
-    lines += ["", f"Position age at dispatch, p50: {_secs(parts['position_age_p50_s'])}.", ""]
+    lines += ["", f"Position age at dispatch, p50: {_secs(parts['position_age_p50_s'])}."]
+    for name, label in (("all", "all arrivals"), ("known_point", "known points")):
+        row = parts[name]
+        if row["n"]:
+            coverage = "n/a" if row["p90_coverage"] is None else f"{row['p90_coverage']:.0%}"
+            lines.append(
+                f"Absolute ETA error over {label}: p50 {_secs(row['abs_error']['p50_s'])}, p90 "
+                f"{_secs(row['abs_error']['p90_s'])}; within the predicted p90: {coverage}."
+            )
+    lines.append("")
     return lines
